@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine with Python 3.11+ and make:
+#   make book   build the website into _build/html
+#   make test   build it, then run the whole test suite
+# Both create .venv and install the pinned dependencies when needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# nbgrader runs `alembic` from PATH when it creates a gradebook; the Jupyter kernel and the
+# book's tools come from the same environment.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: setup book test lint serve exercises clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements.lock -e '.[book,grading,test]'
+	@touch $@
+
+book: setup
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "The website is built: open $(CURDIR)/_build/html/index.html (or run 'make serve')"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint book
+	$(BIN)/python -m pytest
+
+serve: book
+	@echo "Serving the website on http://127.0.0.1:8000/ (Ctrl-C to stop)"
+	$(BIN)/python -m http.server --directory _build/html --bind 127.0.0.1 8000
+
+exercises: setup
+	$(BIN)/python -m autograder.exercises
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

@@ -1,0 +1,75 @@
+"""Grading checks, one module per chapter, and an in-process runner for notebooks.
+
+Every graded test cell of an exercise notebook, and the course's own grader,
+use these definitions, so the two ways of grading agree.  A check knows the
+reference module, never how or where the student's code runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from autograder.checks import sigmoid
+from autograder.checks.core import (
+    CallError,
+    Case,
+    Check,
+    call_case,
+    check,
+    compare,
+    describe_input,
+)
+
+__all__ = [
+    "ASSIGNMENTS",
+    "CallError",
+    "Case",
+    "Check",
+    "assert_passes",
+    "call_case",
+    "check",
+    "compare",
+    "describe_input",
+    "get_check",
+]
+
+#: The checks of every assignment, by assignment id (the chapter folder's name).
+ASSIGNMENTS: dict[str, list[Check]] = {
+    sigmoid.ASSIGNMENT: sigmoid.CHECKS,
+}
+
+
+def get_check(assignment: str, name: str) -> Check:
+    """The check called ``name`` in ``assignment``; KeyError names what exists."""
+    try:
+        checks = ASSIGNMENTS[assignment]
+    except KeyError:
+        raise KeyError(f"no assignment {assignment!r}; known: {sorted(ASSIGNMENTS)}") from None
+    for candidate in checks:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no check {name!r} in {assignment}; known: {[c.name for c in checks]}")
+
+
+def assert_passes(assignment: str, name: str, func: Callable[..., Any], seed: int = 0) -> None:
+    """Run one check on ``func`` in this process; raise AssertionError on the first failure.
+
+    This is what nbgrader's test cells call.  The message says which input
+    failed, what was expected and what came back, and which section to reread.
+    """
+    chosen = get_check(assignment, name)
+    for case in chosen.cases(seed):
+        try:
+            got = call_case(func, case)
+        except CallError as exc:
+            problem = f"{describe_input(case)} raised {exc}"
+        else:
+            problem = compare(case, got)
+        if problem is not None:
+            raise AssertionError(
+                f"{chosen.exercise}: {problem}\n"
+                f"  checked: {chosen.description}\n"
+                f"  reread: the section '{chosen.section}' of the chapter"
+            )
+    print(f"{chosen.exercise}: {chosen.name} passed")

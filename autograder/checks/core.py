@@ -1,0 +1,177 @@
+"""What a grading check is, and how one answer is compared with the reference.
+
+A :class:`Check` is data: a name, the exercise it grades, its points, its
+visibility, and a function that builds :class:`Case` objects (inputs together
+with the reference's answer) from a random generator.  Nothing here runs a
+notebook or a process; :func:`call_case` and :func:`compare` are the two small
+pieces that a runner (nbgrader's kernel, or the course's own grader) combines.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Visibility = Literal["visible", "hidden"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of a student's function and the answer it must give.
+
+    ``args`` are passed positionally and ``kwargs`` by name.  ``expected`` is
+    the reference's answer; ``rtol`` and ``atol`` say how close the student's
+    answer must be (``numpy.allclose`` semantics, with infinities and NaNs
+    required in the same places).
+    """
+
+    args: tuple[Any, ...]
+    expected: Any
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    rtol: float = 1e-10
+    atol: float = 1e-300
+
+
+@dataclass(frozen=True)
+class Check:
+    """A graded check: a name, the exercise it grades, points and visibility.
+
+    ``build(rng)`` returns the cases; hidden checks draw random inputs from
+    ``rng`` so that answers cannot be hard-coded.  ``section`` is the MyST
+    label of the chapter section a student should reread when it fails.
+    """
+
+    name: str
+    exercise: str
+    points: float
+    visibility: Visibility
+    build: Callable[[np.random.Generator], list[Case]]
+    description: str
+    section: str
+
+    def cases(self, seed: int | Sequence[int] = 0) -> list[Case]:
+        """The cases of this check for a seed (the same seed gives the same cases)."""
+        return self.build(np.random.default_rng(seed))
+
+
+def check(
+    *, exercise: str, points: float, visibility: Visibility, section: str
+) -> Callable[[Callable[[np.random.Generator], list[Case]]], Check]:
+    """Turn a case-building function into a :class:`Check`; its docstring is the description."""
+
+    def wrap(build: Callable[[np.random.Generator], list[Case]]) -> Check:
+        return Check(
+            name=build.__name__,
+            exercise=exercise,
+            points=points,
+            visibility=visibility,
+            build=build,
+            description=inspect.cleandoc(build.__doc__ or ""),
+            section=section,
+        )
+
+    return wrap
+
+
+def elementwise_cases(
+    reference: Callable[[Any], Any], inputs: Sequence[Any], **tolerances: float
+) -> list[Case]:
+    """One case per input for a one-argument function, with the reference's answer."""
+    cases = []
+    for x in inputs:
+        rtol, atol = _tolerances_for(x, tolerances)
+        cases.append(Case(args=(x,), expected=reference(x), rtol=rtol, atol=atol))
+    return cases
+
+
+def _tolerances_for(x: Any, tolerances: dict[str, float]) -> tuple[float, float]:
+    # float32 answers carry about 7 significant digits, float64 about 16.
+    if np.asarray(x).dtype == np.float32:
+        return tolerances.get("rtol32", 1e-5), tolerances.get("atol32", 1e-37)
+    return tolerances.get("rtol", 1e-10), tolerances.get("atol", 1e-300)
+
+
+class CallError(Exception):
+    """The student's function raised, or emitted a floating-point warning."""
+
+
+def call_case(func: Callable[..., Any], case: Case) -> Any:
+    """Call ``func`` on the case's inputs with floating-point warnings as errors.
+
+    Overflow, invalid operations and division by zero raise; underflow to zero
+    is ordinary (``exp(-745)`` is 5e-324, ``exp(-746)`` is 0) and is allowed.
+    Inputs are copied so that a function that modifies its argument in place
+    cannot change the case.
+    """
+    args = tuple(_copy(a) for a in case.args)
+    kwargs = {k: _copy(v) for k, v in case.kwargs.items()}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                return func(*args, **kwargs)
+    except Exception as exc:
+        raise CallError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def compare(case: Case, got: Any) -> str | None:
+    """Return ``None`` when ``got`` answers the case, else a message saying how it differs.
+
+    The message names the first wrong entry, the input that produced it, the
+    expected value and the value received.
+    """
+    expected = np.asarray(case.expected)
+    try:
+        got_array = np.asarray(got)
+    except Exception as exc:
+        return f"the result could not be read as an array ({type(exc).__name__}: {exc})"
+    if got_array.dtype.kind not in "biuf":
+        return f"expected a numeric result, got {_describe(got)}"
+    if got_array.shape != expected.shape:
+        return f"expected shape {expected.shape}, got shape {got_array.shape}"
+    got_array = got_array.astype(np.float64)
+    expected = expected.astype(np.float64)
+    with np.errstate(all="ignore"):
+        close = np.isclose(got_array, expected, rtol=case.rtol, atol=case.atol, equal_nan=True)
+    if close.all():
+        return None
+    index = tuple(int(i) for i in np.argwhere(~close)[0])
+    where = f" at index {list(index)}" if index else ""
+    n_wrong = int((~close).sum())
+    also = f" ({n_wrong} of {close.size} entries are wrong)" if close.size > 1 else ""
+    return (
+        f"{describe_input(case, index)}{where}: expected {expected[index]!r}, "
+        f"got {got_array[index]!r}{also}"
+    )
+
+
+def describe_input(case: Case, index: tuple[int, ...] = ()) -> str:
+    """The case's input, in a few words; with ``index``, the entry there when shapes match."""
+    parts = []
+    for value in case.args:
+        array = np.asarray(value)
+        if index and array.shape == np.shape(case.expected):
+            parts.append(f"x{list(index)} = {array[index]!r}")
+        else:
+            parts.append(_describe(value))
+    parts += [f"{k}={_describe(v)}" for k, v in case.kwargs.items()]
+    return "input " + ", ".join(parts)
+
+
+def _describe(value: Any) -> str:
+    array = np.asarray(value) if isinstance(value, np.ndarray | np.generic) else None
+    if array is None:
+        return repr(value)
+    text = np.array2string(array, threshold=12, edgeitems=3, precision=17)
+    if array.ndim == 0:
+        return f"{text} ({array.dtype})"
+    return f"{text} (shape {array.shape}, {array.dtype})"

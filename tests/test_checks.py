@@ -1,0 +1,135 @@
+"""The check definitions: well formed, passed by the reference, failed by planted faults."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from autograder import reference as ref
+from autograder.checks import ASSIGNMENTS, Case, assert_passes, call_case, compare, get_check
+from autograder.checks.core import CallError
+from autograder.exercises import ROOT
+
+ALL_CHECKS = [(a, c) for a, checks in ASSIGNMENTS.items() for c in checks]
+IDS = [f"{a}:{c.name}" for a, c in ALL_CHECKS]
+
+
+def section_labels() -> set[str]:
+    labels = set()
+    for page in (ROOT / "chapters").rglob("*.md"):
+        labels |= set(re.findall(r"^\(([\w-]+)\)=\s*$", page.read_text(), re.M))
+    return labels
+
+
+@pytest.mark.parametrize(("assignment", "chosen"), ALL_CHECKS, ids=IDS)
+def test_check_is_well_formed(assignment, chosen):
+    assert chosen.points > 0
+    assert chosen.visibility in {"visible", "hidden"}
+    assert chosen.description, "a check says what it checks in its docstring"
+    assert chosen.section in section_labels(), f"hint points to a missing section {chosen.section}"
+    assert get_check(assignment, chosen.name) is chosen
+    assert chosen.cases(0), "a check has at least one case"
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_every_exercise_has_visible_and_hidden_checks(assignment):
+    names = [c.name for c in ASSIGNMENTS[assignment]]
+    assert len(names) == len(set(names))
+    for exercise in {c.exercise for c in ASSIGNMENTS[assignment]}:
+        kinds = {c.visibility for c in ASSIGNMENTS[assignment] if c.exercise == exercise}
+        assert kinds == {"visible", "hidden"}, exercise
+
+
+@pytest.mark.parametrize(("assignment", "chosen"), ALL_CHECKS, ids=IDS)
+@pytest.mark.parametrize("seed", [0, 1, 2024])
+def test_reference_passes_its_own_checks(assignment, chosen, seed):
+    assert_passes(assignment, chosen.name, getattr(ref, chosen.exercise), seed=seed)
+
+
+@pytest.mark.parametrize(("assignment", "chosen"), ALL_CHECKS, ids=IDS)
+def test_cases_depend_on_the_seed_only_when_hidden(assignment, chosen):
+    def inputs(seed):
+        return [np.asarray(a).tolist() for case in chosen.cases(seed) for a in case.args]
+
+    assert inputs(7) == inputs(7)
+    if chosen.visibility == "hidden":
+        assert inputs(7) != inputs(8), "hidden inputs must be random per seed"
+    else:
+        assert inputs(7) == inputs(8), "visible inputs are fixed: the notebook shows them"
+
+
+# Planted faults: each one must be caught by the check named, with a useful message.
+def naive_sigmoid(x):
+    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
+
+
+def naive_sigmoid_grad(x):
+    s = ref.sigmoid(x)
+    return s * (1 - s)
+
+
+def where_sigmoid(x):
+    # Both branches of np.where are evaluated, so exp overflows anyway.
+    x = np.asarray(x, dtype=float)
+    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+
+@pytest.mark.parametrize(
+    ("name", "func", "message"),
+    [
+        ("sigmoid_hidden", naive_sigmoid, "FloatingPointError"),
+        ("sigmoid_hidden", where_sigmoid, "FloatingPointError"),
+        ("sigmoid_hidden", lambda x: np.float64(0.5), "expected shape"),
+        ("sigmoid_visible", lambda x: 1 / (1 + np.exp(x)), "expected"),
+        ("sigmoid_grad_hidden", naive_sigmoid_grad, "expected"),
+        ("logit_hidden", lambda p: np.log(p / (1 - p)) * (1 + 1e-7), "expected"),
+        ("logit_visible", lambda p: "not a number", "numeric"),
+    ],
+)
+def test_planted_fault_is_caught(name, func, message):
+    with pytest.raises(AssertionError, match=message) as failure:
+        assert_passes("01_sigmoid", name, func)
+    text = str(failure.value)
+    assert "reread" in text and get_check("01_sigmoid", name).section in text
+
+
+def test_failure_message_names_input_expected_and_got():
+    case = Case(args=(np.array([0.0, 40.0]),), expected=ref.sigmoid_grad(np.array([0.0, 40.0])))
+    message = compare(case, naive_sigmoid_grad(np.array([0.0, 40.0])))
+    assert message is not None
+    assert "x[1] = np.float64(40.0)" in message
+    assert "expected np.float64(4.24835" in message
+    assert "got np.float64(0.0)" in message
+
+
+def test_compare_accepts_answers_within_tolerance_only():
+    case = Case(args=(1.0,), expected=np.float64(2.0), rtol=1e-10, atol=0.0)
+    assert compare(case, 2.0 * (1 + 1e-12)) is None
+    assert compare(case, 2.0 * (1 + 1e-8)) is not None
+    inf_case = Case(args=(1.0,), expected=np.array([np.inf, -np.inf, 1.0]))
+    assert compare(inf_case, np.array([np.inf, -np.inf, 1.0])) is None
+    assert compare(inf_case, np.array([np.inf, np.inf, 1.0])) is not None
+    assert compare(inf_case, np.array([np.nan, -np.inf, 1.0])) is not None
+
+
+def test_call_case_hands_the_function_a_copy():
+    original = np.array([1.0, 2.0])
+    case = Case(args=(original,), expected=original)
+
+    def vandal(x):
+        x[:] = 0.0
+        return x
+
+    call_case(vandal, case)
+    assert original.tolist() == [1.0, 2.0]
+
+
+def test_call_case_turns_warnings_into_errors_but_allows_underflow():
+    case = Case(args=(np.array([-1000.0]),), expected=np.array([0.0]))
+    assert call_case(np.exp, case)[0] == 0.0
+    with pytest.raises(CallError, match="overflow"):
+        call_case(lambda x: np.exp(-x), case)
+    with pytest.raises(CallError, match="divide"):
+        call_case(lambda x: np.log(x * 0), case)

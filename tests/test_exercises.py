@@ -1,0 +1,122 @@
+"""Solution notebooks are the single source; student notebooks are generated from them."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder.checks import ASSIGNMENTS
+from autograder.exercises import CHAPTERS, SOLUTIONS, assignments, differences, strip_hidden_tests
+
+pytestmark = pytest.mark.slow
+
+
+def nbgrader_cells(notebook):
+    return [
+        (cell, cell.metadata["nbgrader"]) for cell in notebook.cells if "nbgrader" in cell.metadata
+    ]
+
+
+def solution_notebooks():
+    return [(a, p) for a in assignments() for p in sorted((SOLUTIONS / a).glob("*.ipynb"))]
+
+
+def test_every_assignment_has_checks_and_a_solution():
+    assert assignments() == sorted(ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_committed_student_notebooks_are_generated_from_solutions(assignment):
+    assert differences(assignment) == []
+
+
+def test_a_changed_solution_is_reported(tmp_path):
+    """Plant a fault: edit a solution, and the committed student notebook no longer matches."""
+    assignment, path = solution_notebooks()[0]
+    shutil.copytree(SOLUTIONS, tmp_path / "solutions")
+    edited = nbformat.read(path, as_version=4)
+    edited.cells[0].source += "\n\nAn added sentence."
+    nbformat.write(edited, tmp_path / "solutions" / assignment / path.name)
+    problems = differences(assignment, solutions=tmp_path / "solutions")
+    assert len(problems) == 1
+    assert "differs" in problems[0]
+
+
+@pytest.mark.parametrize(("assignment", "path"), solution_notebooks(), ids=lambda v: str(v))
+def test_graded_cells_are_the_check_definitions(assignment, path):
+    notebook = nbformat.read(path, as_version=4)
+    graded = {
+        meta["grade_id"]: meta["points"] for _, meta in nbgrader_cells(notebook) if meta["grade"]
+    }
+    assert graded == {check.name: check.points for check in ASSIGNMENTS[assignment]}
+    for cell, meta in nbgrader_cells(notebook):
+        if not meta["grade"]:
+            continue
+        if meta["grade_id"].endswith("_hidden"):
+            assert "### BEGIN HIDDEN TESTS" in cell.source
+            assert f'assert_passes("{assignment}", "{meta["grade_id"]}"' in cell.source
+        else:
+            # Visible tests stand alone: a student sees every input and expected value.
+            assert "autograder" not in cell.source
+            assert "HIDDEN" not in cell.source
+
+
+def visible_examples(cell_source):
+    """The (input, expected) pairs of a visible test cell: ``check_examples(f, [...])``."""
+    (call,) = [
+        node
+        for node in ast.walk(ast.parse(cell_source))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check_examples"
+    ]
+    return call.args[0].id, ast.literal_eval(call.args[1])
+
+
+@pytest.mark.parametrize(("assignment", "path"), solution_notebooks(), ids=lambda v: str(v))
+def test_visible_examples_match_the_check_definitions(assignment, path):
+    notebook = nbformat.read(path, as_version=4)
+    checks = {c.name: c for c in ASSIGNMENTS[assignment] if c.visibility == "visible"}
+    seen = set()
+    for cell, meta in nbgrader_cells(notebook):
+        if meta["grade_id"] in checks:
+            check = checks[meta["grade_id"]]
+            function, examples = visible_examples(cell.source)
+            assert function == check.exercise
+            cases = check.cases(0)
+            assert [x for x, _ in examples] == [case.args[0] for case in cases]
+            written = np.array([e for _, e in examples])
+            exact = np.array([case.expected for case in cases], dtype=float)
+            np.testing.assert_allclose(written, exact, rtol=2e-16, atol=0)
+            seen.add(check.name)
+    assert seen == set(checks)
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_student_notebooks_hold_no_solutions_and_no_hidden_tests(assignment):
+    for path in sorted((CHAPTERS / assignment).glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        text = "\n".join(cell.source for cell in notebook.cells)
+        assert "BEGIN SOLUTION" not in text
+        assert "BEGIN HIDDEN TESTS" not in text
+        assert "assert_passes" not in text
+        stubs = [c for c, m in nbgrader_cells(notebook) if m["solution"]]
+        assert stubs and all("raise NotImplementedError()" in c.source for c in stubs)
+
+
+def test_strip_hidden_tests_keeps_solutions_and_visible_tests():
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"
+            ),
+            nbformat.v4.new_code_cell(
+                "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 2\n### END HIDDEN TESTS"
+            ),
+        ]
+    )
+    stripped = strip_hidden_tests(notebook)
+    assert stripped.cells[0].source == "def f(x):\n    return x"
+    assert stripped.cells[1].source == "assert f(1) == 1"

@@ -1,0 +1,81 @@
+"""A real nbgrader round trip for every assignment, scores read from nbgrader's gradebook.
+
+For each assignment: the student notebook filled in with the solutions gets
+full marks, the untouched student notebook gets 0, and a plausible flawed
+answer (the textbook formula) gets strictly between.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbgrader_course import NbgraderCourse, fill_in, solution_sources
+
+from autograder.checks import ASSIGNMENTS
+from autograder.exercises import SOLUTIONS
+
+pytestmark = pytest.mark.slow
+
+# A flawed but plausible answer per assignment: which cells it replaces, and the graded
+# cells that must then lose all their points while the others keep theirs.
+FLAWED = {
+    "01_sigmoid": {
+        "answers": {
+            # The textbook formula: right values, but exp(-x) overflows for x < -709.78.
+            "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
+        },
+        # sigmoid_grad calls the student's sigmoid, so it overflows too.
+        "losing": {"sigmoid_hidden", "sigmoid_grad_hidden"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Release, submit three students per assignment, and autograde, once for the module."""
+    course = NbgraderCourse(tmp_path_factory.mktemp("course"), sorted(ASSIGNMENTS))
+    for assignment in sorted(ASSIGNMENTS):
+        released = course.release(assignment)
+        complete, untouched, flawed = {}, {}, {}
+        for name, notebook in released.items():
+            solution = nbformat.read(SOLUTIONS / assignment / name, as_version=4)
+            answers = solution_sources(solution)
+            complete[name] = fill_in(notebook, answers)
+            untouched[name] = notebook
+            flawed[name] = fill_in(notebook, answers | FLAWED[assignment]["answers"])
+        course.submit("complete", assignment, complete)
+        course.submit("untouched", assignment, untouched)
+        course.submit("flawed", assignment, flawed)
+        course.autograde(assignment)
+    return course
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_every_assignment_has_a_flawed_answer(assignment):
+    assert assignment in FLAWED
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_solutions_get_full_marks(graded, assignment):
+    score, max_score = graded.scores(assignment)["complete"]
+    expected_max = sum(check.points for check in ASSIGNMENTS[assignment])
+    assert max_score == expected_max
+    assert score == max_score
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_untouched_notebook_gets_zero(graded, assignment):
+    score, max_score = graded.scores(assignment)["untouched"]
+    assert max_score > 0
+    assert score == 0
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_flawed_answer_scores_strictly_between(graded, assignment):
+    score, max_score = graded.scores(assignment)["flawed"]
+    assert 0 < score < max_score
+    cells = graded.cell_scores(assignment, "flawed")
+    losing = FLAWED[assignment]["losing"]
+    assert {name for name, points in cells.items() if points == 0} == losing
+    points = {check.name: check.points for check in ASSIGNMENTS[assignment]}
+    assert score == sum(points.values()) - sum(points[name] for name in losing)
