@@ -15,6 +15,7 @@ from autograder.checks.core import (
     CallError,
     Case,
     Check,
+    Function,
     call_case,
     check,
     compare,
@@ -26,6 +27,7 @@ __all__ = [
     "CallError",
     "Case",
     "Check",
+    "Function",
     "assert_passes",
     "call_case",
     "check",
@@ -52,16 +54,24 @@ def get_check(assignment: str, name: str) -> Check:
     raise KeyError(f"no check {name!r} in {assignment}; known: {[c.name for c in checks]}")
 
 
-def assert_passes(assignment: str, name: str, func: Callable[..., Any], seed: int = 0) -> None:
+def assert_passes(
+    assignment: str,
+    name: str,
+    func: Callable[..., Any],
+    namespace: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> None:
     """Run one check on ``func`` in this process; raise AssertionError on the first failure.
 
-    This is what nbgrader's test cells call.  The message says which input
-    failed, what was expected and what came back, and which section to reread.
+    This is what nbgrader's test cells call; ``namespace`` (the notebook's
+    ``globals()``) is needed only by checks that pass the student's own
+    functions as arguments.  The message says which input failed, what was
+    expected and what came back, and which section to reread.
     """
     chosen = get_check(assignment, name)
     for case in chosen.cases(seed):
         try:
-            got = call_case(func, case)
+            got = call_case(func, case, namespace)
         except CallError as exc:
             problem = f"{describe_input(case)} raised {exc}"
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -21,20 +21,39 @@ Visibility = Literal["visible", "hidden"]
 
 
 @dataclass(frozen=True)
+class Function:
+    """A function passed as an argument to the student's function.
+
+    ``of="reference"`` names a function of :mod:`autograder.reference`;
+    ``of="student"`` names one the student defined in the same notebook (for
+    exercises such as a gradient check the student runs on their own code).
+    Cases hold names, not functions, so that they can be sent to another
+    process as plain data.
+    """
+
+    name: str
+    of: Literal["reference", "student"] = "reference"
+
+
+@dataclass(frozen=True)
 class Case:
     """One call of a student's function and the answer it must give.
 
-    ``args`` are passed positionally and ``kwargs`` by name.  ``expected`` is
-    the reference's answer; ``rtol`` and ``atol`` say how close the student's
-    answer must be (``numpy.allclose`` semantics, with infinities and NaNs
-    required in the same places).
+    ``args`` are passed positionally and ``kwargs`` by name: NumPy arrays,
+    numbers, strings, or :class:`Function` names.  ``expected`` is the
+    reference's answer (an array, a number, or a tuple of them); ``rtol`` and
+    ``atol`` say how close the student's answer must be (``numpy.allclose``
+    semantics, with infinities and NaNs required in the same places).  When
+    an answer cannot be judged by closeness (a trained model, say), ``judge``
+    receives the answer and returns ``None`` or a message saying what is wrong.
     """
 
     args: tuple[Any, ...]
-    expected: Any
+    expected: Any = None
     kwargs: dict[str, Any] = field(default_factory=dict)
     rtol: float = 1e-10
     atol: float = 1e-300
+    judge: Callable[[Any], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,16 +119,17 @@ class CallError(Exception):
     """The student's function raised, or emitted a floating-point warning."""
 
 
-def call_case(func: Callable[..., Any], case: Case) -> Any:
+def call_case(func: Callable[..., Any], case: Case, namespace: dict[str, Any] | None = None) -> Any:
     """Call ``func`` on the case's inputs with floating-point warnings as errors.
 
     Overflow, invalid operations and division by zero raise; underflow to zero
     is ordinary (``exp(-745)`` is 5e-324, ``exp(-746)`` is 0) and is allowed.
     Inputs are copied so that a function that modifies its argument in place
-    cannot change the case.
+    cannot change the case.  :class:`Function` arguments are looked up in the
+    reference module, or in ``namespace`` (the student's) for ``of="student"``.
     """
-    args = tuple(_copy(a) for a in case.args)
-    kwargs = {k: _copy(v) for k, v in case.kwargs.items()}
+    args = tuple(_resolve(a, namespace) for a in case.args)
+    kwargs = {k: _resolve(v, namespace) for k, v in case.kwargs.items()}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -119,7 +139,15 @@ def call_case(func: Callable[..., Any], case: Case) -> Any:
         raise CallError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _copy(value: Any) -> Any:
+def _resolve(value: Any, namespace: dict[str, Any] | None) -> Any:
+    if isinstance(value, Function):
+        if value.of == "reference":
+            from autograder import reference
+
+            return getattr(reference, value.name)
+        if namespace is None or value.name not in namespace:
+            raise CallError(f"NameError: the function {value.name!r} is not defined")
+        return namespace[value.name]
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
@@ -129,6 +157,16 @@ def compare(case: Case, got: Any) -> str | None:
     The message names the first wrong entry, the input that produced it, the
     expected value and the value received.
     """
+    if case.judge is not None:
+        return case.judge(got)
+    if isinstance(case.expected, tuple):
+        if not isinstance(got, tuple | list) or len(got) != len(case.expected):
+            return f"expected a tuple of {len(case.expected)} results, got {_describe(got)}"
+        for position, (part, expected_part) in enumerate(zip(got, case.expected, strict=True)):
+            problem = compare(replace(case, expected=expected_part), part)
+            if problem is not None:
+                return f"result [{position}]: {problem}"
+        return None
     expected = np.asarray(case.expected)
     try:
         got_array = np.asarray(got)
@@ -164,6 +202,7 @@ def describe_input(case: Case, index: tuple[int, ...] = ()) -> str:
         else:
             parts.append(_describe(value))
     parts += [f"{k}={_describe(v)}" for k, v in case.kwargs.items()]
+    parts = [p.replace("Function(name=", "function(") for p in parts]
     return "input " + ", ".join(parts)
 
 
