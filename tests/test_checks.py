@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
+import nbformat
 import numpy as np
 import pytest
 
 from autograder import reference as ref
-from autograder.checks import ASSIGNMENTS, Case, assert_passes, call_case, compare, get_check
+from autograder.checks import (
+    ASSIGNMENTS,
+    Case,
+    Function,
+    assert_passes,
+    call_case,
+    compare,
+    get_check,
+)
 from autograder.checks.core import CallError
-from autograder.exercises import ROOT
+from autograder.exercises import ROOT, SOLUTIONS
 
 ALL_CHECKS = [(a, c) for a, checks in ASSIGNMENTS.items() for c in checks]
 IDS = [f"{a}:{c.name}" for a, c in ALL_CHECKS]
@@ -42,16 +52,42 @@ def test_every_exercise_has_visible_and_hidden_checks(assignment):
         assert kinds == {"visible", "hidden"}, exercise
 
 
+@functools.cache
+def solution_namespace(assignment: str) -> dict:
+    """The solution notebook's code cells (all but the graded test cells), run in one namespace."""
+    (path,) = (SOLUTIONS / assignment).glob("*.ipynb")
+    namespace: dict = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and not meta.get("grade"):
+            exec(compile(cell.source, f"{path.name}:{meta.get('grade_id')}", "exec"), namespace)
+    return namespace
+
+
 @pytest.mark.parametrize(("assignment", "chosen"), ALL_CHECKS, ids=IDS)
 @pytest.mark.parametrize("seed", [0, 1, 2024])
 def test_reference_passes_its_own_checks(assignment, chosen, seed):
+    if not hasattr(ref, chosen.exercise):
+        pytest.skip(f"the reference has no {chosen.exercise}: a numerical tool, not a formula")
     assert_passes(assignment, chosen.name, getattr(ref, chosen.exercise), seed=seed)
 
 
 @pytest.mark.parametrize(("assignment", "chosen"), ALL_CHECKS, ids=IDS)
+@pytest.mark.parametrize("seed", [0, 3])
+def test_solution_notebook_passes_every_check(assignment, chosen, seed):
+    namespace = solution_namespace(assignment)
+    assert_passes(assignment, chosen.name, namespace[chosen.exercise], namespace, seed=seed)
+
+
+@pytest.mark.parametrize(("assignment", "chosen"), ALL_CHECKS, ids=IDS)
 def test_cases_depend_on_the_seed_only_when_hidden(assignment, chosen):
+    def plain(value):
+        if isinstance(value, Function):
+            return [value.name, value.of, [plain(b) for b in value.bound]]
+        return np.asarray(value).tolist()
+
     def inputs(seed):
-        return [np.asarray(a).tolist() for case in chosen.cases(seed) for a in case.args]
+        return [plain(a) for case in chosen.cases(seed) for a in case.args]
 
     assert inputs(7) == inputs(7)
     if chosen.visibility == "hidden":
@@ -76,23 +112,67 @@ def where_sigmoid(x):
     return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
 
 
+def softmax_without_shift(z, axis=-1):
+    e = np.exp(np.asarray(z, dtype=float))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def forward_difference(f, x):
+    return (f(np.asarray(x) + 1e-4) - f(np.asarray(x))) / 1e-4
+
+
+def log_of_softmax_loss(logits, labels):
+    q = ref.softmax(logits)
+    return -np.mean(np.log(q[np.arange(len(labels)), labels]))
+
+
+def gradient_without_mean(logits, labels):
+    return ref.softmax_cross_entropy_grad(logits, labels) * len(logits)
+
+
 @pytest.mark.parametrize(
-    ("name", "func", "message"),
+    ("assignment", "name", "func", "message"),
     [
-        ("sigmoid_hidden", naive_sigmoid, "FloatingPointError"),
-        ("sigmoid_hidden", where_sigmoid, "FloatingPointError"),
-        ("sigmoid_hidden", lambda x: np.float64(0.5), "expected shape"),
-        ("sigmoid_visible", lambda x: 1 / (1 + np.exp(x)), "expected"),
-        ("sigmoid_grad_hidden", naive_sigmoid_grad, "expected"),
-        ("logit_hidden", lambda p: np.log(p / (1 - p)) * (1 + 1e-7), "expected"),
-        ("logit_visible", lambda p: "not a number", "numeric"),
+        ("01_sigmoid", "sigmoid_hidden", naive_sigmoid, "FloatingPointError"),
+        ("01_sigmoid", "sigmoid_hidden", where_sigmoid, "FloatingPointError"),
+        ("01_sigmoid", "sigmoid_hidden", lambda x: np.float64(0.5), "expected shape"),
+        ("01_sigmoid", "sigmoid_visible", lambda x: 1 / (1 + np.exp(x)), "expected"),
+        ("01_sigmoid", "sigmoid_grad_hidden", naive_sigmoid_grad, "expected"),
+        ("01_sigmoid", "logit_hidden", lambda p: np.log(p / (1 - p)) * (1 + 1e-7), "expected"),
+        ("01_sigmoid", "logit_visible", lambda p: "not a number", "numeric"),
+        ("02_softplus", "softplus_hidden", lambda x: np.log(1 + np.exp(x)), "FloatingPointError"),
+        ("02_softplus", "log_sigmoid_hidden", lambda x: np.log(ref.sigmoid(x)), "Error"),
+        ("02_softplus", "central_difference_hidden", forward_difference, "expected"),
+        ("03_softmax", "softmax_hidden", softmax_without_shift, "FloatingPointError"),
+        ("03_softmax", "softmax_hidden", lambda z, axis=-1: ref.softmax(z), "expected"),
+        (
+            "03_softmax",
+            "log_softmax_hidden",
+            lambda z, axis=-1: np.log(ref.softmax(z, axis)),
+            "divide",
+        ),
+        ("04_cross_entropy", "softmax_cross_entropy_hidden", log_of_softmax_loss, "Error"),
+        (
+            "04_cross_entropy",
+            "softmax_cross_entropy_grad_hidden",
+            gradient_without_mean,
+            "expected",
+        ),
+        (
+            "04_cross_entropy",
+            "kl_divergence_hidden",
+            lambda p, q: np.sum(p * np.log(p / q), -1),
+            "divide",
+        ),
+        ("04_cross_entropy", "gradient_check_hidden", lambda f, g, z: 0.0, "above"),
+        ("04_cross_entropy", "gradient_check_hidden", lambda f, g, z: np.zeros(3), "one number"),
     ],
 )
-def test_planted_fault_is_caught(name, func, message):
+def test_planted_fault_is_caught(assignment, name, func, message):
     with pytest.raises(AssertionError, match=message) as failure:
-        assert_passes("01_sigmoid", name, func)
+        assert_passes(assignment, name, func)
     text = str(failure.value)
-    assert "reread" in text and get_check("01_sigmoid", name).section in text
+    assert "reread" in text and get_check(assignment, name).section in text
 
 
 def test_failure_message_names_input_expected_and_got():

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.checks import ASSIGNMENTS
+from autograder.checks import ASSIGNMENTS, Function
 from autograder.exercises import CHAPTERS, SOLUTIONS, assignments, differences, strip_hidden_tests
 
 pytestmark = pytest.mark.slow
@@ -65,31 +65,62 @@ def test_graded_cells_are_the_check_definitions(assignment, path):
             assert "HIDDEN" not in cell.source
 
 
+class _FunctionNames(dict):
+    """Names in a visible test cell's examples stand for functions: ``softplus`` → Function."""
+
+    def __missing__(self, name):
+        return Function(name)
+
+
 def visible_examples(cell_source):
-    """The (input, expected) pairs of a visible test cell: ``check_examples(f, [...])``."""
+    """The function and (input, expected) pairs of a visible cell: ``check_examples(f, [...])``."""
     (call,) = [
         node
         for node in ast.walk(ast.parse(cell_source))
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check_examples"
     ]
-    return call.args[0].id, ast.literal_eval(call.args[1])
+    code = compile(ast.Expression(call.args[1]), "<visible examples>", "eval")
+    tolerances = {"rtol": 1e-10, "atol": 1e-300}  # check_examples' defaults
+    tolerances |= {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    return call.args[0].id, eval(code, {"__builtins__": {}}, _FunctionNames()), tolerances
+
+
+def same_argument(written, exact):
+    if isinstance(exact, Function):
+        return (written.name, written.of, written.bound) == (exact.name, exact.of, ())
+    return np.array_equal(np.asarray(written), np.asarray(exact))
 
 
 @pytest.mark.parametrize(("assignment", "path"), solution_notebooks(), ids=lambda v: str(v))
 def test_visible_examples_match_the_check_definitions(assignment, path):
     notebook = nbformat.read(path, as_version=4)
-    checks = {c.name: c for c in ASSIGNMENTS[assignment] if c.visibility == "visible"}
+    # Checks judged by a function (a gradient check, say) have hand-written visible cells.
+    checks = {
+        c.name: c
+        for c in ASSIGNMENTS[assignment]
+        if c.visibility == "visible" and all(case.judge is None for case in c.cases(0))
+    }
     seen = set()
     for cell, meta in nbgrader_cells(notebook):
         if meta["grade_id"] in checks:
             check = checks[meta["grade_id"]]
-            function, examples = visible_examples(cell.source)
+            function, examples, tolerances = visible_examples(cell.source)
             assert function == check.exercise
             cases = check.cases(0)
-            assert [x for x, _ in examples] == [case.args[0] for case in cases]
-            written = np.array([e for _, e in examples])
-            exact = np.array([case.expected for case in cases], dtype=float)
-            np.testing.assert_allclose(written, exact, rtol=2e-16, atol=0)
+            for case in cases:
+                assert tolerances == {"rtol": case.rtol, "atol": case.atol}
+            assert len(examples) == len(cases)
+            for (inputs, expected), case in zip(examples, cases, strict=True):
+                assert not case.kwargs, "visible examples pass arguments by position"
+                args = inputs if isinstance(inputs, tuple) else (inputs,)
+                assert len(args) == len(case.args)
+                assert all(map(same_argument, args, case.args)), (args, case.args)
+                np.testing.assert_allclose(
+                    np.asarray(expected, dtype=float),
+                    np.asarray(case.expected, dtype=float),
+                    rtol=2e-16,
+                    atol=0,
+                )
             seen.add(check.name)
     assert seen == set(checks)
 

@@ -27,6 +27,36 @@ FLAWED = {
         # sigmoid_grad calls the student's sigmoid, so it overflows too.
         "losing": {"sigmoid_hidden", "sigmoid_grad_hidden"},
     },
+    "02_softplus": {
+        # Overflows past x = 709.78; log_sigmoid calls it and overflows too.
+        "answers": {"softplus": "def softplus(x):\n    return np.log(1 + np.exp(x))"},
+        "losing": {"softplus_hidden", "log_sigmoid_hidden"},
+    },
+    "03_softmax": {
+        # No max-shift: exp overflows for large logits; the Jacobian calls it.
+        "answers": {
+            "softmax": (
+                "def softmax(z, axis=-1):\n"
+                "    e = np.exp(z)\n"
+                "    return e / np.sum(e, axis=axis, keepdims=True)"
+            )
+        },
+        "losing": {"softmax_hidden", "softmax_jacobian_hidden"},
+    },
+    "04_cross_entropy": {
+        # log(softmax) instead of log_softmax: log 0 once a probability underflows.
+        "answers": {
+            "softmax_cross_entropy": (
+                "def softmax_cross_entropy(logits, labels):\n"
+                "    q = softmax(logits)\n"
+                "    labels = np.asarray(labels)\n"
+                "    if labels.ndim == 1:\n"
+                "        labels = np.eye(q.shape[1])[labels]\n"
+                "    return -np.sum(labels * np.log(q)) / len(q)"
+            )
+        },
+        "losing": {"softmax_cross_entropy_hidden"},
+    },
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autograder.checks import sigmoid
+from autograder.checks import cross_entropy, sigmoid, softmax, softplus
 from autograder.checks.core import (
     CallError,
     Case,
@@ -39,6 +39,9 @@ __all__ = [
 #: The checks of every assignment, by assignment id (the chapter folder's name).
 ASSIGNMENTS: dict[str, list[Check]] = {
     sigmoid.ASSIGNMENT: sigmoid.CHECKS,
+    softplus.ASSIGNMENT: softplus.CHECKS,
+    softmax.ASSIGNMENT: softmax.CHECKS,
+    cross_entropy.ASSIGNMENT: cross_entropy.CHECKS,
 }
 
 

@@ -20,19 +20,22 @@ import numpy as np
 Visibility = Literal["visible", "hidden"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # bound arrays have no truth value: compare by identity
 class Function:
     """A function passed as an argument to the student's function.
 
     ``of="reference"`` names a function of :mod:`autograder.reference`;
     ``of="student"`` names one the student defined in the same notebook (for
     exercises such as a gradient check the student runs on their own code).
-    Cases hold names, not functions, so that they can be sent to another
-    process as plain data.
+    ``bound`` arguments are passed after the first, so that
+    ``Function("softmax_cross_entropy", bound=(labels,))`` is the one-argument
+    function ``z -> softmax_cross_entropy(z, labels)``.  Cases hold names, not
+    functions, so that they can be sent to another process as plain data.
     """
 
     name: str
     of: Literal["reference", "student"] = "reference"
+    bound: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,10 +147,15 @@ def _resolve(value: Any, namespace: dict[str, Any] | None) -> Any:
         if value.of == "reference":
             from autograder import reference
 
-            return getattr(reference, value.name)
-        if namespace is None or value.name not in namespace:
+            func = getattr(reference, value.name)
+        elif namespace is None or value.name not in namespace:
             raise CallError(f"NameError: the function {value.name!r} is not defined")
-        return namespace[value.name]
+        else:
+            func = namespace[value.name]
+        if not value.bound:
+            return func
+        bound = tuple(_resolve(b, namespace) for b in value.bound)
+        return lambda first: func(first, *bound)
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
@@ -202,11 +210,14 @@ def describe_input(case: Case, index: tuple[int, ...] = ()) -> str:
         else:
             parts.append(_describe(value))
     parts += [f"{k}={_describe(v)}" for k, v in case.kwargs.items()]
-    parts = [p.replace("Function(name=", "function(") for p in parts]
     return "input " + ", ".join(parts)
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, Function):
+        owner = "your" if value.of == "student" else "the reference"
+        bound = "".join(f", {_describe(b)}" for b in value.bound)
+        return f"{owner} {value.name}" + (f"(·{bound})" if bound else "")
     array = np.asarray(value) if isinstance(value, np.ndarray | np.generic) else None
     if array is None:
         return repr(value)

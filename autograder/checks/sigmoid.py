@@ -41,7 +41,7 @@ def sigmoid_grad_visible(rng: np.random.Generator) -> list[Case]:
     return elementwise_cases(ref.sigmoid_grad, [0.0, 1.0, -1.0, 5.0, -5.0])
 
 
-@check(exercise="sigmoid_grad", points=2, visibility="hidden", section="sigmoid-stable")
+@check(exercise="sigmoid_grad", points=2, visibility="hidden", section="sigmoid-grad-numerics")
 def sigmoid_grad_hidden(rng: np.random.Generator) -> list[Case]:
     """``sigmoid_grad`` on arrays, including saturated inputs such as x = 40 where
     sigma(1 - sigma) rounds to 0 but the derivative is 4.2e-18, and float32."""
