@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TORCH_VERSION := 2.13.0
 # nbgrader runs `alembic` from PATH when it creates a gradebook; the Jupyter kernel and the
 # book's tools come from the same environment.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -20,6 +21,10 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-c requirements.lock -e '.[book,grading,test]'
+	@# torch is a peer the reference is compared with; its CPU build is not on every index,
+	@# so its absence only skips those comparisons.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'torch==$(TORCH_VERSION)' \
+		|| echo "torch $(TORCH_VERSION) could not be installed: the torch comparisons will be skipped"
 	@touch $@
 
 book: setup
