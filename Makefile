@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml requirements.lock
 		-c requirements.lock -e '.[book,grading,test]'
 	@# torch is a peer the reference is compared with; its CPU build is not on every index,
 	@# so its absence only skips those comparisons.
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'torch==$(TORCH_VERSION)' \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock 'torch==$(TORCH_VERSION)' \
 		|| echo "torch $(TORCH_VERSION) could not be installed: the torch comparisons will be skipped"
 	@touch $@
 

@@ -69,13 +69,13 @@ def _derivative_cases(points: list[tuple[str, str, np.ndarray]]) -> list[Case]:
     ]
 
 
-@check(exercise="central_difference", points=1, visibility="visible", section="softplus-derivative")
+@check(exercise="central_difference", points=1, visibility="visible", section="softplus-step")
 def central_difference_visible(rng: np.random.Generator) -> list[Case]:
     """``central_difference(softplus, x)`` estimates sigmoid(x) at x = 0, 1 and -3."""
     return _derivative_cases([("softplus", "sigmoid", np.float64(x)) for x in (0.0, 1.0, -3.0)])
 
 
-@check(exercise="central_difference", points=2, visibility="hidden", section="softplus-derivative")
+@check(exercise="central_difference", points=2, visibility="hidden", section="softplus-step")
 def central_difference_hidden(rng: np.random.Generator) -> list[Case]:
     """``central_difference`` on arrays of points from -20 to 20 and out to |x| = 1e3 (a
     fixed step too small for large |x| is lost to rounding), for softplus (whose

@@ -1,0 +1,917 @@
+"""Numerically careful reference implementations for the course.
+
+Every function takes NumPy arrays (or Python scalars and lists) and returns NumPy
+values.  The result dtype follows the input: ``float32`` in gives ``float32`` out;
+``float64``, integer and boolean input give ``float64``.  Internally everything is
+computed in (at least) double precision, so a ``float32`` result is the correctly
+rounded double result rounded once more.
+
+The formulas are chosen so that no input, however extreme, overflows, produces a
+NaN or a floating-point warning where the mathematical answer exists: ``|x|`` up to
+``1e4`` and beyond, rows holding ``-inf`` next to finite logits, ``0 * log(0)``
+terms.  Gradual underflow of a tiny result to a subnormal number or to zero is the
+correctly rounded answer, so it is allowed silently inside every function.
+
+The accuracy of each function is stated in its Notes and checked against 50-digit
+``mpmath`` in ``tests/test_reference_accuracy.py``.
+"""
+
+import functools
+
+import numpy as np
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "kl_divergence",
+    "log_sigmoid",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_grad",
+    "softmax_jacobian",
+    "softplus",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _underflow_is_fine(func):
+    """Run ``func`` with underflow ignored: rounding a tiny value to 0 is exact enough."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with np.errstate(under="ignore"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _result_dtype(a):
+    """float16/float32 -> float32, other floats kept, integers and bools -> float64."""
+    if a.dtype.kind == "f":
+        return np.result_type(a.dtype, np.float32)
+    if a.dtype.kind in "biu":
+        return np.dtype(np.float64)
+    raise TypeError(f"expected real numbers, got an array of dtype {a.dtype}")
+
+
+def _as_float(x):
+    """``x`` as an array in working precision (at least float64), and the result dtype."""
+    x = np.asarray(x)
+    out = _result_dtype(x)
+    return x.astype(np.promote_types(out, np.float64)), out
+
+
+def _finish(y, out):
+    """Cast to the result dtype; a 0-d array becomes a NumPy scalar."""
+    with np.errstate(over="ignore"):  # beyond the float32 range is +-inf, correctly rounded
+        return np.asarray(y).astype(out, copy=False)[()]
+
+
+def _xmul(a, b):
+    """``a * b`` with ``0 * anything = 0``, so that ``0 * log(0)`` is 0, not NaN."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    return np.multiply(a, b, out=np.zeros(shape, np.result_type(a, b)), where=(a != 0))
+
+
+def _log0(q):
+    """``log(q)`` with ``log(0) = -inf`` and no divide-by-zero warning."""
+    return np.log(q, out=np.full_like(q, -np.inf), where=(q != 0))
+
+
+def _softplus(x):
+    # max(x, 0) + log1p(exp(-|x|)): exp never overflows, and both terms have the
+    # sign of the result, so nothing cancels.
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _shifted_exp(z, axis):
+    """The pieces of every softmax-type function, along ``axis``.
+
+    Returns ``m = max(z)``, ``e = exp(z - m)`` (the first maximal entry is exactly
+    1), ``first`` (a mask of that entry), ``rest`` = the sum of ``e`` over the other
+    entries, all with the reduced axis kept, and ``ok`` = rows whose max is finite.
+    Rows whose max is +inf, NaN or -inf (all entries -inf) get ``e = 0``, ``rest = 0``.
+    """
+    if z.ndim == 0:
+        raise ValueError("expected an array with at least one dimension, got a scalar")
+    m = np.max(z, axis=axis, keepdims=True)
+    ok = np.isfinite(m)
+    # z - m below -1.8e308 overflows to -inf, and exp(-inf) = 0 is then exact.
+    with np.errstate(over="ignore"):
+        e = np.exp(np.where(ok, z - np.where(ok, m, 0), -np.inf))
+    first = np.zeros(z.shape, dtype=bool)
+    np.put_along_axis(first, np.argmax(z, axis=axis, keepdims=True), True, axis=axis)
+    # Summing the entries other than the maximum keeps their total to full relative
+    # precision, however tiny, instead of absorbing it into 1 + (...) and getting it
+    # back later by cancellation.
+    rest = np.sum(np.where(first, 0, e), axis=axis, keepdims=True)
+    return m, e, first, rest, ok
+
+
+def _softmax_and_complement(z, axis):
+    """``s = softmax(z)`` and ``c = 1 - s``, each to a few ulp, entry by entry.
+
+    ``1 - s_i`` is the share of the other entries, ``sum_{j != i} e_j / T`` with
+    ``T = sum_j e_j``.  For the maximal entry that is ``rest / T`` (no subtraction
+    at all); for any other entry ``T - e_i >= T / 2`` (as ``e_i <= 1 <= T - e_i``),
+    so the subtraction at most doubles the relative error of ``T``.
+    """
+    _, e, first, rest, ok = _shifted_exp(z, axis)
+    total = np.where(ok, 1 + rest, 1)  # 1 on undefined rows: no 0/0 warning
+    s = np.where(ok, e / total, np.nan)
+    c = np.where(ok, np.where(first, rest, total - e) / total, np.nan)
+    return s, c
+
+
+# ------------------------------------------------------------------ elementwise functions
+
+
+@_underflow_is_fine
+def sigmoid(x):
+    r"""The logistic sigmoid, :math:`\sigma(x) = 1 / (1 + e^{-x})`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input of any shape.
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`\sigma(x)`, in ``[0, 1]``, with the shape of ``x``.
+
+    Notes
+    -----
+    With :math:`t = e^{-|x|} \in (0, 1]`,
+
+    .. math:: \sigma(x) = 1/(1 + t) \ (x \ge 0), \qquad \sigma(x) = t/(1 + t) \ (x < 0).
+
+    The exponent is never positive, so ``exp`` cannot overflow, and each branch is a
+    quotient of quantities computed to half an ulp without any cancellation, so
+    the result is within about 2 ulp of :math:`\sigma(x)` for every ``x``,
+    including the tiny values :math:`\sigma(x) \approx e^{x}` for :math:`x \ll 0`
+    that ``1 - sigmoid(-x)`` would round to 0.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press,
+       2016, sections 3.10 and 4.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import sigmoid
+    >>> print(np.round(sigmoid([-1.0, 0.0, 1.0]), 6))
+    [0.268941 0.5      0.731059]
+    >>> print(sigmoid(-800.0), sigmoid(800.0))
+    0.0 1.0
+    >>> print(f"{sigmoid(-40.0):.6e}")
+    4.248354e-18
+    """
+    x, out = _as_float(x)
+    t = np.exp(-np.abs(x))
+    return _finish(np.where(x >= 0, 1, t) / (1 + t), out)
+
+
+@_underflow_is_fine
+def sigmoid_grad(x):
+    r"""Derivative of the sigmoid, :math:`\sigma'(x) = \sigma(x)\,(1 - \sigma(x))`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input of any shape.
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`\sigma'(x)`, in ``[0, 1/4]``, with the shape of ``x``.
+
+    Notes
+    -----
+    With :math:`t = e^{-|x|}`,
+
+    .. math:: \sigma'(x) = \sigma(x)\,\sigma(-x) = \frac{t}{(1 + t)^2} = \frac{t}{1 + t\,(2 + t)}.
+
+    The textbook form ``s * (1 - s)`` computes :math:`1 - \sigma(x)` by
+    cancellation: for :math:`x = 36` it returns ``1.1e-16`` instead of
+    ``2.3e-16``, and 0 beyond :math:`x \approx 37`.  The form above has no
+    subtraction, so it stays within a few ulp everywhere and is exactly even.
+
+    References
+    ----------
+    .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer,
+       2006, eq. (4.88).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import sigmoid_grad
+    >>> print(np.round(sigmoid_grad([-2.0, 0.0, 2.0]), 6))
+    [0.104994 0.25     0.104994]
+    >>> print(f"{sigmoid_grad(40.0):.6e}")
+    4.248354e-18
+    """
+    x, out = _as_float(x)
+    t = np.exp(-np.abs(x))
+    # (1 + t)**2 expanded as 1 + t (2 + t): the rounding errors of 2 + t and of the
+    # product are damped by t (2 + t) / (1 + t)**2 <= 3/4 instead of being squared.
+    return _finish(t / (1 + t * (2 + t)), out)
+
+
+@_underflow_is_fine
+def logit(p):
+    r"""The inverse of the sigmoid, :math:`\operatorname{logit}(p) = \log(p / (1 - p))`.
+
+    Parameters
+    ----------
+    p : array_like
+        Probabilities in ``[0, 1]``, of any shape.
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`\operatorname{logit}(p)`; ``-inf`` at ``p = 0``, ``+inf`` at
+        ``p = 1``, NaN outside ``[0, 1]`` (all without warnings).
+
+    Notes
+    -----
+    .. math::
+
+        \operatorname{logit}(p) = 2 \operatorname{artanh}(2p - 1) \ (p \ge 1/4),
+        \qquad \log\frac{p}{1 - p} \ (p < 1/4).
+
+    Near :math:`p = 1/2` the ratio :math:`p / (1 - p)` is close to 1; its rounding
+    error (half an ulp of 1) becomes a huge relative error of the small logarithm.
+    For :math:`p \ge 1/4`, :math:`2p - 1` is exact (Sterbenz's lemma:
+    :math:`1/2 \le 2p \le 2`), so the artanh form sees the exact argument and is
+    as accurate as ``arctanh`` itself, within about 2 ulp.  Below 1/4,
+    :math:`p/(1-p) \le 1/3` and :math:`|\log| \ge \log 3 > 1`, so the two
+    roundings in the quotient give at most about 1 ulp in the result.
+
+    References
+    ----------
+    .. [1] P. H. Sterbenz, *Floating-Point Computation*, Prentice-Hall, 1974.
+    .. [2] D. Goldberg, "What every computer scientist should know about
+       floating-point arithmetic", *ACM Computing Surveys* 23(1), 1991.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import logit, sigmoid
+    >>> print(np.round(logit([0.1, 0.5, 0.9]), 6))
+    [-2.197225  0.        2.197225]
+    >>> print(logit(0.0), logit(1.0))
+    -inf inf
+    >>> print(f"{logit(0.5 + 2.0**-52):.6e}")
+    8.881784e-16
+    >>> print(logit(sigmoid(3.0)))
+    3.0
+    """
+    p, out = _as_float(p)
+    # p = 0 or 1 gives the exact -inf/+inf through a division or artanh by zero;
+    # p outside [0, 1] gives NaN, as for scipy.special.logit.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(p >= 0.25, 2 * np.arctanh(2 * p - 1), np.log(p / (1 - p)))
+    return _finish(y, out)
+
+
+@_underflow_is_fine
+def softplus(x):
+    r"""The softplus function, :math:`\log(1 + e^{x})`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input of any shape.
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`\log(1 + e^x) > 0`, with the shape of ``x``.
+
+    Notes
+    -----
+    .. math:: \log(1 + e^{x}) = \max(x, 0) + \operatorname{log1p}(e^{-|x|}).
+
+    ``exp`` never overflows (``log(1 + exp(1000))`` would be ``inf``), ``log1p``
+    keeps the tiny values :math:`\approx e^{x}` for :math:`x \ll 0` that
+    ``log(1 + t)`` rounds to 0, and both terms are non-negative, so nothing
+    cancels: the result is within about 2 ulp.  Its derivative is the sigmoid.
+
+    References
+    ----------
+    .. [1] M. Maechler, "Accurately computing log(1 - exp(-|a|))", vignette of
+       the R package Rmpfr, 2012, section 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import softplus
+    >>> print(np.round(softplus([-1.0, 0.0, 1.0]), 6))
+    [0.313262 0.693147 1.313262]
+    >>> print(softplus(1000.0), f"{softplus(-40.0):.6e}")
+    1000.0 4.248354e-18
+    """
+    x, out = _as_float(x)
+    return _finish(_softplus(x), out)
+
+
+@_underflow_is_fine
+def log_sigmoid(x):
+    r"""The logarithm of the sigmoid, :math:`\log \sigma(x) = -\operatorname{softplus}(-x)`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input of any shape.
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`\log\sigma(x) < 0`, with the shape of ``x``.
+
+    Notes
+    -----
+    .. math:: \log\sigma(x) = \min(x, 0) - \operatorname{log1p}(e^{-|x|}).
+
+    ``log(sigmoid(x))`` is ``-inf`` once :math:`\sigma(x)` underflows
+    (:math:`x < -745`) and loses the tiny values :math:`-e^{-x}` for
+    :math:`x \gg 0`; here both terms are non-positive, so nothing cancels and
+    the result is within about 2 ulp.
+
+    References
+    ----------
+    .. [1] M. Maechler, "Accurately computing log(1 - exp(-|a|))", vignette of
+       the R package Rmpfr, 2012, section 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import log_sigmoid
+    >>> print(np.round(log_sigmoid([-1.0, 0.0, 1.0]), 6))
+    [-1.313262 -0.693147 -0.313262]
+    >>> print(log_sigmoid(-1000.0), f"{log_sigmoid(40.0):.6e}")
+    -1000.0 -4.248354e-18
+    """
+    x, out = _as_float(x)
+    return _finish(np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))), out)
+
+
+# --------------------------------------------------------------------- vector functions
+
+
+@_underflow_is_fine
+def logsumexp(z, axis=-1):
+    r"""The log of the sum of exponentials, :math:`\log \sum_j e^{z_j}`, along ``axis``.
+
+    Parameters
+    ----------
+    z : array_like
+        Real input with at least one dimension; entries may be ``-inf``.
+    axis : int, optional
+        The axis to reduce (default: the last).
+
+    Returns
+    -------
+    ndarray or scalar
+        ``z`` with ``axis`` removed.  A row of ``-inf`` gives ``-inf``; a row
+        holding ``+inf`` gives ``+inf``.
+
+    Notes
+    -----
+    With :math:`m = \max_j z_j` reached at :math:`j = k`,
+
+    .. math::
+
+        \log \sum_j e^{z_j} = m + \operatorname{log1p}\Bigl(\sum_{j \ne k} e^{z_j - m}\Bigr).
+
+    Shifting by the maximum keeps every exponential in :math:`[0, 1]` (no
+    overflow, and the largest term is exactly 1, so no underflow to a zero sum).
+    Summing the other terms apart and taking ``log1p`` keeps a small sum: for
+    ``z = [0, -40]`` the result is :math:`4.2 \times 10^{-18}`, which
+    ``log(1 + s)`` rounds to 0.  The result is within a few ulp of the exact
+    value unless :math:`m < 0` nearly cancels the ``log1p`` term; then the
+    error stays a few ulp of :math:`|m|`, as the problem itself is
+    ill-conditioned there.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham, N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", *IMA Journal of Numerical Analysis*
+       41(4), 2311-2330, 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import logsumexp
+    >>> print(np.round(logsumexp([[0.0, 0.0], [1e4, 1e4]]), 6))
+    [6.931470e-01 1.000069e+04]
+    >>> print(f"{logsumexp([0.0, -40.0]):.6e}")
+    4.248354e-18
+    >>> print(logsumexp([-np.inf, -np.inf]))
+    -inf
+    """
+    z, out = _as_float(z)
+    m, _, _, rest, _ = _shifted_exp(z, axis)
+    return _finish(np.squeeze(m + np.log1p(rest), axis=axis), out)
+
+
+@_underflow_is_fine
+def softmax(z, axis=-1):
+    r"""The softmax, :math:`\operatorname{softmax}(z)_i = e^{z_i} / \sum_j e^{z_j}`, along ``axis``.
+
+    Parameters
+    ----------
+    z : array_like
+        Real input with at least one dimension; entries may be ``-inf``.
+    axis : int, optional
+        The axis along which the entries sum to 1 (default: the last).
+
+    Returns
+    -------
+    ndarray
+        An array of the shape of ``z``, each row in ``[0, 1]`` and summing to 1.
+        A ``-inf`` entry gets probability 0.  A row without a finite maximum
+        (all ``-inf``, or holding ``+inf`` or NaN) has no softmax: NaN.
+
+    Notes
+    -----
+    With :math:`m = \max_j z_j`,
+
+    .. math:: \operatorname{softmax}(z)_i = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}}.
+
+    Softmax does not change when a constant is added to every entry, and after
+    the shift every exponential is in :math:`[0, 1]` with the largest exactly 1:
+    ``exp`` cannot overflow and the denominator lies in :math:`[1, n]`.  Each
+    entry is a quotient of an exponential by a sum of positive terms, so it is
+    accurate to a few ulp of the largest entry, and even tiny entries keep a
+    relative error of a few eps plus :math:`|z_i - m|\,\epsilon` (and the
+    :math:`s`-weighted mean of :math:`|z_j - m|\,\epsilon`): that part is the
+    rounding of :math:`z_i - m`, as large as the effect of rounding ``z`` itself.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham, N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", *IMA Journal of Numerical Analysis*
+       41(4), 2311-2330, 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import softmax
+    >>> print(np.round(softmax([1.0, 2.0, 3.0]), 6))
+    [0.090031 0.244728 0.665241]
+    >>> print(softmax([[1e4, 1e4], [-np.inf, 0.0]]))
+    [[0.5 0.5]
+     [0.  1. ]]
+    """
+    z, out = _as_float(z)
+    s, _ = _softmax_and_complement(z, axis)
+    return _finish(s, out)
+
+
+@_underflow_is_fine
+def log_softmax(z, axis=-1):
+    r"""The log of the softmax, :math:`z_i - \log \sum_j e^{z_j}`, along ``axis``.
+
+    Parameters
+    ----------
+    z : array_like
+        Real input with at least one dimension; entries may be ``-inf``.
+    axis : int, optional
+        The axis along which to normalise (default: the last).
+
+    Returns
+    -------
+    ndarray
+        An array of the shape of ``z``, all entries :math:`\le 0`; ``-inf``
+        where ``z`` is ``-inf``, NaN on rows without a finite maximum.
+
+    Notes
+    -----
+    With :math:`m = \max_j z_j` reached at :math:`j = k`,
+
+    .. math::
+
+        \log\operatorname{softmax}(z)_i = (z_i - m)
+        - \operatorname{log1p}\Bigl(\sum_{j \ne k} e^{z_j - m}\Bigr).
+
+    Both terms are :math:`\le 0`, so nothing cancels: every entry is within a
+    few ulp of itself, plus :math:`\epsilon \sum_j s_j |z_j - m|` (the rounding
+    of the shifts, as large as the effect of rounding ``z`` itself).  The usual
+    ``z - logsumexp(z)`` first rounds :math:`\operatorname{logsumexp}(z)` to
+    the ulp of the large number :math:`m` (``1.8e-12`` at ``m = 1e4``) and then
+    subtracts, which leaves that whole rounding error in a result of order 1.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham, N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", *IMA Journal of Numerical Analysis*
+       41(4), 2311-2330, 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import log_softmax
+    >>> print(np.round(log_softmax([1.0, 2.0, 3.0]), 6))
+    [-2.407606 -1.407606 -0.407606]
+    >>> print(np.round(log_softmax([-np.inf, 1e4, 1e4 - 1.0]), 6))
+    [     -inf -0.313262 -1.313262]
+    """
+    z, out = _as_float(z)
+    m, _, _, rest, ok = _shifted_exp(z, axis)
+    with np.errstate(over="ignore"):  # z - m < -1.8e308 rounds to -inf, as it should
+        y = np.where(ok, (z - np.where(ok, m, 0)) - np.log1p(rest), np.nan)
+    return _finish(y, out)
+
+
+@_underflow_is_fine
+def softmax_jacobian(z):
+    r"""The Jacobian of the softmax of a vector, :math:`J = \operatorname{diag}(s) - s s^T`.
+
+    Parameters
+    ----------
+    z : array_like
+        A vector of ``n`` logits.
+
+    Returns
+    -------
+    ndarray
+        The symmetric ``(n, n)`` matrix
+        :math:`J_{ij} = \partial s_i / \partial z_j = s_i (\delta_{ij} - s_j)`
+        with :math:`s = \operatorname{softmax}(z)`.  Its rows sum to 0.
+
+    Notes
+    -----
+    Off the diagonal, :math:`J_{ij} = -s_i s_j`, a product.  On it,
+
+    .. math:: J_{ii} = s_i (1 - s_i) = s_i \sum_{j \ne i} s_j,
+
+    where :math:`1 - s_i` is computed as the share of the other entries, not by
+    subtracting from 1.  For a saturated input such as ``[36, 0]``,
+    ``s - s**2`` returns ``1.1e-16`` or 0 for :math:`J_{00} = 2.3 \times 10^{-16}`;
+    the form above is accurate to a few ulp in every entry.
+
+    References
+    ----------
+    .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer,
+       2006, eq. (4.106).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import softmax_jacobian
+    >>> print(np.round(softmax_jacobian([0.0, 0.0]), 6))
+    [[ 0.25 -0.25]
+     [-0.25  0.25]]
+    >>> print(f"{softmax_jacobian([36.0, 0.0])[0, 0]:.6e}")
+    2.319523e-16
+    """
+    z, out = _as_float(z)
+    if z.ndim != 1:
+        raise ValueError(f"softmax_jacobian expects a 1-D vector of logits, got shape {z.shape}")
+    s, c = _softmax_and_complement(z, -1)
+    jac = -np.outer(s, s)
+    np.fill_diagonal(jac, s * c)
+    return _finish(jac, out)
+
+
+# ---------------------------------------------------------------- information measures
+
+
+def _two_floats(p, q):
+    p, out_p = _as_float(p)
+    q, out_q = _as_float(q)
+    return p, q, np.promote_types(out_p, out_q)
+
+
+@_underflow_is_fine
+def cross_entropy(p, q, axis=-1):
+    r"""The cross-entropy :math:`H(p, q) = -\sum_i p_i \log q_i`, along ``axis``.
+
+    Parameters
+    ----------
+    p, q : array_like
+        Probability vectors (broadcast against each other).
+    axis : int, optional
+        The axis to reduce (default: the last).
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`H(p, q) \ge 0` with ``axis`` removed; ``+inf`` (without warning)
+        where some :math:`q_i = 0 < p_i`.
+
+    Notes
+    -----
+    Terms with :math:`p_i = 0` count 0 whatever :math:`q_i` is (the convention
+    :math:`0 \log 0 = 0`, the limit of :math:`x \log x`), instead of the NaN
+    that ``0 * log(0)`` gives.  For probabilities every term
+    :math:`-p_i \log q_i` is :math:`\ge 0`, so the sum has no cancellation and
+    is accurate to a few ulp relative to itself.
+
+    References
+    ----------
+    .. [1] T. M. Cover, J. A. Thomas, *Elements of Information Theory*, 2nd ed.,
+       Wiley, 2006, sections 2.1 and 5.4.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import cross_entropy
+    >>> print(np.round(cross_entropy([0.5, 0.5], [0.25, 0.75]), 6))
+    0.836988
+    >>> print(cross_entropy([1.0, 0.0], [1.0, 0.0]), cross_entropy([0.5, 0.5], [1.0, 0.0]))
+    0.0 inf
+    """
+    p, q, out = _two_floats(p, q)
+    # + 0.0 turns the -0.0 of an all-zero sum into 0.0
+    return _finish(-np.sum(_xmul(p, _log0(q)), axis=axis) + 0.0, out)
+
+
+@_underflow_is_fine
+def kl_divergence(p, q, axis=-1):
+    r"""The Kullback-Leibler divergence :math:`\sum_i p_i \log(p_i / q_i)`, along ``axis``.
+
+    Parameters
+    ----------
+    p, q : array_like
+        Probability vectors (broadcast against each other).
+    axis : int, optional
+        The axis to reduce (default: the last).
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`KL(p \| q)` with ``axis`` removed: 0 when ``p == q``, ``+inf``
+        (without warning) where some :math:`q_i = 0 < p_i`.
+
+    Notes
+    -----
+    :math:`0 \log(0 / q) = 0`.  Each log-ratio is accurate to a few ulp of
+    itself: for :math:`q_i/2 \le p_i \le 2 q_i` it is
+    :math:`\operatorname{log1p}((p_i - q_i)/q_i)` with :math:`p_i - q_i` exact
+    (Sterbenz), since the rounding of a quotient near 1 would be a large
+    relative error of its small logarithm; otherwise it is
+    :math:`\log(p_i/q_i)`, and :math:`\log p_i - \log q_i` only where that
+    quotient overflows (then :math:`|\log(p_i/q_i)| > 700` and the
+    subtraction cancels nothing).  So :math:`H(p, q) = H(p) + KL(p \| q)` holds
+    to a few ulp.  The terms have both signs, and the sum is accurate to a few
+    ulp of :math:`\sum_i |p_i \log(p_i/q_i)|`, which is a few ulp of
+    :math:`KL` itself unless :math:`p \approx q`; there the divergence is of
+    second order in :math:`p - q` and its relative condition number grows like
+    :math:`1/KL`, so no formula in working precision does better.
+
+    References
+    ----------
+    .. [1] T. M. Cover, J. A. Thomas, *Elements of Information Theory*, 2nd ed.,
+       Wiley, 2006, section 2.3.
+    .. [2] P. H. Sterbenz, *Floating-Point Computation*, Prentice-Hall, 1974.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import kl_divergence
+    >>> print(np.round(kl_divergence([0.5, 0.5], [0.25, 0.75]), 6))
+    0.143841
+    >>> print(kl_divergence([0.3, 0.7], [0.3, 0.7]), kl_divergence([0.5, 0.5], [1.0, 0.0]))
+    0.0 inf
+    """
+    p, q, out = _two_floats(p, q)
+    # Entries with p = 0 (where 0/0 or log(0) appear) are masked out by _xmul;
+    # q = 0 < p gives +inf through log p - log 0.
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        r = p / q
+        log_ratio = np.select(
+            [(q / 2 <= p) & (p <= 2 * q), np.isfinite(r) & (r >= np.finfo(r.dtype).tiny)],
+            [np.log1p((p - q) / q), np.log(r)],  # p - q is exact here (Sterbenz)
+            default=np.log(p) - np.log(q),
+        )
+    return _finish(np.sum(_xmul(p, log_ratio), axis=axis), out)
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def _logits_and_targets(logits, labels):
+    """Validate ``(N, K)`` logits and labels; return both in working precision.
+
+    Integer labels ``(N,)`` are class indices and become one-hot rows; float labels
+    ``(N, K)`` are probability rows used as they are.
+    """
+    z, out = _as_float(logits)
+    if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0:
+        raise ValueError(
+            f"logits must have shape (N, K) with N >= 1 examples and K >= 1 classes, "
+            f"got shape {z.shape}"
+        )
+    n, k = z.shape
+    y = np.asarray(labels)
+    if y.dtype.kind in "iu":
+        if y.shape != (n,):
+            raise ValueError(
+                f"integer labels are class indices and must have shape (N,) = ({n},), "
+                f"got shape {y.shape}"
+            )
+        if np.any((y < 0) | (y >= k)):
+            raise ValueError(
+                f"class indices must lie in [0, K) = [0, {k}), "
+                f"got values from {y.min()} to {y.max()}"
+            )
+        target = np.zeros(z.shape, dtype=z.dtype)
+        target[np.arange(n), y] = 1
+    elif y.dtype.kind == "f":
+        if y.shape != (n, k):
+            raise ValueError(
+                f"float labels are probability rows and must have shape (N, K) = ({n}, {k}), "
+                f"got shape {y.shape}"
+            )
+        target = y.astype(z.dtype)
+    else:
+        raise ValueError(
+            "labels must be integer class indices of shape (N,) or float probabilities "
+            f"of shape (N, K), got dtype {y.dtype}"
+        )
+    return z, target, out
+
+
+@_underflow_is_fine
+def softmax_cross_entropy(logits, labels):
+    r"""Mean softmax cross-entropy of a batch, :math:`-\frac1N \sum_n \sum_k y_{nk} \log s_{nk}`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, K)
+        Unnormalised scores :math:`z` of ``N`` examples over ``K`` classes.
+    labels : array_like, shape (N,) of int, or (N, K) of float
+        Class indices in ``[0, K)``, or probability rows :math:`y`.
+
+    Returns
+    -------
+    scalar
+        The batch mean, a NumPy floating scalar of the dtype of the logits;
+        ``+inf`` if a label sits on a ``-inf`` logit.
+
+    Raises
+    ------
+    ValueError
+        On shapes that do not fit, class indices out of range, or labels that are
+        neither integer nor float.
+
+    Notes
+    -----
+    :math:`s = \operatorname{softmax}(z)` per row, and :math:`\log s` comes from
+    :func:`log_softmax`, never from ``log(softmax(z))``, which is ``-inf`` as
+    soon as a probability underflows.  Terms with :math:`y_{nk} = 0` count 0.
+    With class indices this is ``torch.nn.functional.cross_entropy`` with mean
+    reduction.  All terms are :math:`\ge 0`, so the result is accurate to a few
+    ulp.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press,
+       2016, section 6.2.2.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import softmax_cross_entropy
+    >>> z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+    >>> print(np.round(softmax_cross_entropy(z, [0, 1]), 6))
+    0.31854
+    >>> y = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    >>> print(np.round(softmax_cross_entropy(z, y), 6))
+    0.86854
+    >>> print(softmax_cross_entropy([[1e4, -1e4]], [1]))
+    20000.0
+    """
+    z, y, out = _logits_and_targets(logits, labels)
+    per_example = -np.sum(_xmul(y, log_softmax(z)), axis=-1)
+    return _finish(np.mean(per_example) + 0.0, out)
+
+
+@_underflow_is_fine
+def softmax_cross_entropy_grad(logits, labels):
+    r"""Gradient of :func:`softmax_cross_entropy` (the batch mean) with respect to the logits.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, K)
+        Unnormalised scores :math:`z`.
+    labels : array_like, shape (N,) of int, or (N, K) of float
+        Class indices in ``[0, K)``, or probability rows :math:`y`.
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+        :math:`(\operatorname{softmax}(z) - y) / N`, in the dtype of the logits.
+
+    Raises
+    ------
+    ValueError
+        As :func:`softmax_cross_entropy`.
+
+    Notes
+    -----
+    For each row, with :math:`s = \operatorname{softmax}(z)`, the identity
+
+    .. math:: s_k - y_k = s_k (1 - y_k) - y_k (1 - s_k)
+
+    is used with :math:`1 - s_k` computed as the share of the other classes
+    (as in :func:`softmax_jacobian`).  For a one-hot label it gives
+    :math:`s_k` off the label and :math:`-\sum_{j \ne y} s_j` on it, each to a
+    few ulp even when the label's class saturates: for ``z = [36, 0]`` and label
+    0 the gradient is :math:`(-2.3, 2.3) \times 10^{-16}`, whereas
+    ``softmax(z) - onehot`` gives ``-1.1e-16`` or 0 for the first entry.  For soft
+    labels the two products are accurate, and any cancellation between them is
+    that of :math:`s \approx y` itself.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press,
+       2016, section 6.2.2.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import softmax_cross_entropy_grad
+    >>> print(np.round(softmax_cross_entropy_grad([[0.0, 0.0], [0.0, 0.0]], [0, 1]), 6))
+    [[-0.25  0.25]
+     [ 0.25 -0.25]]
+    >>> g = softmax_cross_entropy_grad([[36.0, 0.0]], [0])
+    >>> print(np.array2string(g, precision=6))
+    [[-2.319523e-16  2.319523e-16]]
+    """
+    z, y, out = _logits_and_targets(logits, labels)
+    s, c = _softmax_and_complement(z, -1)
+    return _finish((s * (1 - y) - y * c) / z.shape[0], out)
+
+
+@_underflow_is_fine
+def binary_cross_entropy_with_logits(logits, labels):
+    r"""Mean binary cross-entropy of labels :math:`y` given logits :math:`z` (before the sigmoid).
+
+    Parameters
+    ----------
+    logits : array_like
+        Logits :math:`z` of any shape.
+    labels : array_like
+        Targets :math:`y \in [0, 1]` (hard 0/1 or soft), of the shape of ``logits``.
+
+    Returns
+    -------
+    scalar
+        The mean over all elements of
+        :math:`-[y \log\sigma(z) + (1 - y) \log(1 - \sigma(z))]`, a NumPy floating
+        scalar of the dtype of the logits.  This is
+        ``torch.nn.functional.binary_cross_entropy_with_logits`` with mean reduction.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or the input is empty.
+
+    Notes
+    -----
+    Since :math:`-\log\sigma(z) = \operatorname{softplus}(-z)` and
+    :math:`-\log(1 - \sigma(z)) = \operatorname{softplus}(z)`,
+
+    .. math:: \ell(z, y) = y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z).
+
+    No sigmoid is rounded to 0 or 1 before its logarithm is taken, and for
+    :math:`y \in [0, 1]` both terms are :math:`\ge 0`: no cancellation, a few ulp
+    of error.  (PyTorch's :math:`\max(z, 0) - z y + \operatorname{log1p}(e^{-|z|})`
+    is the same function, but cancels when :math:`z y \approx z`, e.g. for soft
+    labels with large logits.)  Terms with a zero weight count 0.
+
+    References
+    ----------
+    .. [1] PyTorch documentation, ``torch.nn.BCEWithLogitsLoss``.
+    .. [2] M. Maechler, "Accurately computing log(1 - exp(-|a|))", vignette of
+       the R package Rmpfr, 2012.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import binary_cross_entropy_with_logits
+    >>> print(np.round(binary_cross_entropy_with_logits([0.0, 2.0, -1.0], [1, 1, 0]), 6))
+    0.377779
+    >>> print(binary_cross_entropy_with_logits([1e4, -1e4], [0.0, 1.0]))
+    10000.0
+    """
+    z, out = _as_float(logits)
+    y, _ = _as_float(labels)
+    if z.shape != y.shape:
+        raise ValueError(f"logits and labels must have the same shape, got {z.shape} and {y.shape}")
+    if z.size == 0:
+        raise ValueError("binary_cross_entropy_with_logits needs at least one element")
+    loss = _xmul(y, _softplus(-z)) + _xmul(1 - y, _softplus(z))
+    return _finish(np.mean(loss), out)
