@@ -58,7 +58,12 @@ def test_graded_cells_are_the_check_definitions(assignment, path):
             continue
         if meta["grade_id"].endswith("_hidden"):
             assert "### BEGIN HIDDEN TESTS" in cell.source
-            assert f'assert_passes("{assignment}", "{meta["grade_id"]}"' in cell.source
+            calls = [
+                [ast.literal_eval(arg) for arg in node.args[:2]]
+                for node in ast.walk(ast.parse(cell.source))
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "assert_passes"
+            ]
+            assert calls == [[assignment, meta["grade_id"]]]
         else:
             # Visible tests stand alone: a student sees every input and expected value.
             assert "autograder" not in cell.source
