@@ -11,7 +11,6 @@ TORCH_VERSION := 2.13.0
 # nbgrader runs `alembic` from PATH when it creates a gradebook; the Jupyter kernel and the
 # book's tools come from the same environment.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-export MPLBACKEND := Agg
 
 .PHONY: setup book test lint serve exercises clean
 
