@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -82,14 +84,26 @@ def test_math_is_left_to_mathjax(site, docname):
     assert "mathjax" in text.lower()
 
 
+def visible_text(html_page: str) -> str:
+    """The page's text as a reader sees it: tags (syntax highlighting too) removed."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_page))
+
+
 @pytest.mark.parametrize("docname", [d for d in toc_files() if d.startswith("solutions/")])
 def test_solution_pages_show_solutions_but_no_hidden_tests(site, docname):
-    page = (site / f"{docname}.html").read_text(encoding="utf-8")
-    source = ROOT / f"{docname}.ipynb"
-    assert "BEGIN HIDDEN TESTS" in source.read_text(), "the source does hold hidden tests"
+    page = visible_text((site / f"{docname}.html").read_text(encoding="utf-8"))
+    source = nbformat.read(ROOT / f"{docname}.ipynb", as_version=4)
+    assert "BEGIN HIDDEN TESTS" in nbformat.writes(source), "the source does hold hidden tests"
     assert "HIDDEN TESTS" not in page and "assert_passes" not in page
     assert "BEGIN SOLUTION" not in page
-    assert "def " in page
+    solved = [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in source.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    ]
+    assert solved
+    for name in solved:
+        assert f"def {name}(" in page, f"the solution of {name} is shown"
     download = site / "_sources" / f"{docname}.ipynb"
     if download.exists():
         text = download.read_text(encoding="utf-8")
