@@ -915,3 +915,39 @@ def binary_cross_entropy_with_logits(logits, labels):
         raise ValueError("binary_cross_entropy_with_logits needs at least one element")
     loss = _xmul(y, _softplus(-z)) + _xmul(1 - y, _softplus(z))
     return _finish(np.mean(loss), out)
+
+
+# --------------------------------------------------------------------------- chapters 5 and 6
+# The exponential-family and softmax-regression references live in modules of their own
+# (they import this one lazily) and are part of this module's API.
+from autograder.exponential_family import (  # noqa: E402
+    multinomial_log_partition,
+    multinomial_mean_params,
+    multinomial_natural_params,
+    multinomial_sufficient_statistic,
+)
+from autograder.softmax_regression import (  # noqa: E402
+    digits_data,
+    load_digits_split,
+    softmax_regression_fit,
+    softmax_regression_grad,
+    softmax_regression_loss,
+    softmax_regression_predict,
+    softmax_regression_predict_proba,
+    standardize,
+)
+
+__all__ += [
+    "digits_data",
+    "load_digits_split",
+    "multinomial_log_partition",
+    "multinomial_mean_params",
+    "multinomial_natural_params",
+    "multinomial_sufficient_statistic",
+    "softmax_regression_fit",
+    "softmax_regression_grad",
+    "softmax_regression_loss",
+    "softmax_regression_predict",
+    "softmax_regression_predict_proba",
+    "standardize",
+]

@@ -9,6 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from autograder import exponential_family as ef
 from autograder import reference as ref
 from autograder.checks import (
     ASSIGNMENTS,
@@ -130,6 +131,49 @@ def gradient_without_mean(logits, labels):
     return ref.softmax_cross_entropy_grad(logits, labels) * len(logits)
 
 
+def mean_params_naive(eta):
+    # exp(eta) overflows for eta > 709.78
+    e = np.exp(np.asarray(eta, dtype=float))
+    total = 1 + np.sum(e, axis=-1, keepdims=True)
+    return np.concatenate([e, np.ones_like(total)], axis=-1) / total
+
+
+def log_partition_without_log1p(eta):
+    # shifted, so nothing overflows, but log(1 + s) is 0 for a tiny s
+    z = np.asarray(eta, dtype=float)
+    z = np.concatenate([z, np.zeros((*z.shape[:-1], 1))], axis=-1)
+    m = np.max(z, axis=-1, keepdims=True)
+    return (m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True)))[..., 0]
+
+
+def forward_difference_log_partition(eta, h=1e-4):
+    eta = np.asarray(eta, dtype=float)
+    a = ef.multinomial_log_partition
+    return np.array([(a(eta + h * e) - a(eta)) / h for e in np.eye(eta.size)])
+
+
+def regression_loss_of_softmax(X, y, W, b, l2=0.0):
+    # log(softmax) is log 0 once a probability underflows
+    p = ref.softmax(X @ W + b)
+    return -np.mean(np.log(p[np.arange(len(y)), y])) + l2 / 2 * np.sum(W**2)
+
+
+def regression_grad_without_mean(X, y, W, b, l2=0.0):
+    G = ref.softmax(X @ W + b) - np.eye(W.shape[1])[y]  # P - Y, not (P - Y) / N
+    return X.T @ G + l2 * W, G.sum(axis=0)
+
+
+def regression_fit(X, y, n_classes, learning_rate, n_epochs, l2, mean=True, penalise_b=False):
+    W, b = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+    for _ in range(n_epochs):
+        G = (ref.softmax(X @ W + b) - np.eye(n_classes)[y]) / (len(X) if mean else 1)
+        W, b = (
+            W - learning_rate * (X.T @ G + l2 * W),
+            b - learning_rate * (G.sum(0) + penalise_b * l2 * b),
+        )
+    return W, b
+
+
 @pytest.mark.parametrize(
     ("assignment", "name", "func", "message"),
     [
@@ -166,6 +210,88 @@ def gradient_without_mean(logits, labels):
         ),
         ("04_cross_entropy", "gradient_check_hidden", lambda f, g, z: 0.0, "above"),
         ("04_cross_entropy", "gradient_check_hidden", lambda f, g, z: np.zeros(3), "one number"),
+        (
+            "05_exponential_family",
+            "multinomial_sufficient_statistic_hidden",
+            lambda y, k: np.eye(k)[y],  # the full one-hot: the reference class kept
+            "expected shape",
+        ),
+        (
+            "05_exponential_family",
+            "multinomial_natural_params_hidden",
+            lambda p: np.log(p[..., :-1] / p[..., -1:]),
+            "FloatingPointError",
+        ),
+        ("05_exponential_family", "multinomial_mean_params_hidden", mean_params_naive, "Floating"),
+        (
+            "05_exponential_family",
+            "multinomial_mean_params_hidden",
+            lambda eta: ref.softmax(eta),  # the reference class forgotten
+            "expected shape",
+        ),
+        (
+            "05_exponential_family",
+            "multinomial_log_partition_hidden",
+            log_partition_without_log1p,
+            "expected",
+        ),
+        (
+            "05_exponential_family",
+            "multinomial_log_partition_hidden",
+            lambda eta: ref.logsumexp(eta),  # log(sum e^eta) without the 1
+            "expected",
+        ),
+        (
+            "05_exponential_family",
+            "log_partition_gradient_check_hidden",
+            forward_difference_log_partition,
+            "expected",
+        ),
+        (
+            "06_softmax_regression",
+            "softmax_regression_predict_proba_hidden",
+            lambda X, W, b: softmax_without_shift(X @ W + b),
+            "FloatingPointError",
+        ),
+        (
+            "06_softmax_regression",
+            "softmax_regression_loss_hidden",
+            regression_loss_of_softmax,
+            "divide",
+        ),
+        (
+            "06_softmax_regression",
+            "softmax_regression_grad_hidden",
+            regression_grad_without_mean,
+            "not divided by N",
+        ),
+        (
+            "06_softmax_regression",
+            "softmax_regression_grad_hidden",
+            lambda X, y, W, b, l2=0.0: regression_grad_without_mean(X, y, W, b, l2)[0],
+            "pair",
+        ),
+        (
+            "06_softmax_regression",
+            "softmax_regression_fit_visible",
+            functools.partial(regression_fit, penalise_b=True),
+            "the trained model: .* should be",
+        ),
+        (
+            "06_softmax_regression",
+            "softmax_regression_fit_hidden",
+            functools.partial(regression_fit, mean=False),
+            "training loss",
+        ),
+        (
+            "06_softmax_regression",
+            "softmax_regression_fit_accuracy_hidden",
+            lambda X, y, n_classes, **settings: (
+                np.zeros((X.shape[1], n_classes)),
+                np.zeros(n_classes),
+            ),
+            "held-out",
+        ),
     ],
 )
 def test_planted_fault_is_caught(assignment, name, func, message):

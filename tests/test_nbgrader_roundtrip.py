@@ -57,6 +57,35 @@ FLAWED = {
         },
         "losing": {"softmax_cross_entropy_hidden"},
     },
+    "05_exponential_family": {
+        # The textbook formula: exp(eta) overflows for eta > 709.78 (inf / inf = nan).
+        "answers": {
+            "multinomial_mean_params": (
+                "def multinomial_mean_params(eta):\n"
+                "    e = np.exp(np.asarray(eta, dtype=float))\n"
+                "    total = 1 + np.sum(e, axis=-1, keepdims=True)\n"
+                "    return np.concatenate([e, np.ones_like(total)], axis=-1) / total"
+            )
+        },
+        # No other exercise calls the student's mean parameters.
+        "losing": {"multinomial_mean_params_hidden"},
+    },
+    "06_softmax_regression": {
+        # The gradient forgets the L2 term; the fit follows it to a different optimum.
+        "answers": {
+            "softmax_regression_grad": (
+                "def softmax_regression_grad(X, y, W, b, l2=0.0):\n"
+                "    X, y = np.asarray(X, dtype=float), np.asarray(y)\n"
+                "    G = (softmax(X @ W + b) - np.eye(np.shape(W)[1])[y]) / len(X)\n"
+                "    return X.T @ G, G.sum(axis=0)"
+            )
+        },
+        "losing": {
+            "softmax_regression_grad_visible",
+            "softmax_regression_grad_hidden",
+            "softmax_regression_fit_visible",
+        },
+    },
 }
 
 

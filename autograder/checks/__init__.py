@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autograder.checks import cross_entropy, sigmoid, softmax, softplus
+from autograder.checks import (
+    cross_entropy,
+    exponential_family,
+    sigmoid,
+    softmax,
+    softmax_regression,
+    softplus,
+)
 from autograder.checks.core import (
     CallError,
     Case,
@@ -42,6 +49,8 @@ ASSIGNMENTS: dict[str, list[Check]] = {
     softplus.ASSIGNMENT: softplus.CHECKS,
     softmax.ASSIGNMENT: softmax.CHECKS,
     cross_entropy.ASSIGNMENT: cross_entropy.CHECKS,
+    exponential_family.ASSIGNMENT: exponential_family.CHECKS,
+    softmax_regression.ASSIGNMENT: softmax_regression.CHECKS,
 }
 
 

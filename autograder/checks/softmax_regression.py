@@ -1,0 +1,430 @@
+"""Checks for chapter 6, softmax regression: the model, its loss and gradient, and a trainer.
+
+The trainer is judged by what it achieves, not by its numbers: the grader computes the
+reference loss at the returned ``(W, b)``, and the accuracy of the returned model on digits the
+student's code never saw (a random split per seed, drawn here, in the grader's process).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder import softmax_regression as sr
+from autograder.checks.core import Case, check
+
+ASSIGNMENT = "06_softmax_regression"
+
+# A batch of four examples with two features and three classes, shown in the notebook.
+VISIBLE_X = np.array([[1.0, 2.0], [0.5, -1.0], [-1.5, 0.0], [0.0, 1.0]])
+VISIBLE_Y = np.array([0, 2, 1, 2])
+VISIBLE_W = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.4]])
+VISIBLE_B = np.array([0.1, 0.0, -0.1])
+VISIBLE_L2 = [0.0, 0.1]
+
+# Six points in the plane, two per class, for the visible trainer check.
+FIT_X = np.array([[2.0, 1.0], [1.5, 2.0], [-1.0, 1.5], [-2.0, 0.5], [0.5, -2.0], [-0.5, -1.5]])
+FIT_Y = np.array([0, 0, 1, 1, 2, 2])
+FIT_SETTINGS = {"learning_rate": 0.5, "n_epochs": 25, "l2": 0.1}
+FIT_RTOL, FIT_ATOL = 1e-6, 1e-9
+GRAD_RTOL, GRAD_ATOL = 1e-10, 1e-12
+
+#: The held-out accuracy a trained model must reach on a random split of the digits.
+ACCURACY_THRESHOLD = 0.93
+ACCURACY_SETTINGS = {"learning_rate": 0.25, "n_epochs": 300, "l2": 1e-3}
+#: How far above the reference gradient descent's loss a trained model may end.
+LOSS_SLACK = 0.01
+
+
+def visible_grad_expected() -> list[tuple[float, tuple[np.ndarray, np.ndarray]]]:
+    """``(l2, (dW, db))`` for the visible gradient check (the notebook shows these numbers)."""
+    return [
+        (l2, sr.softmax_regression_grad(VISIBLE_X, VISIBLE_Y, VISIBLE_W, VISIBLE_B, l2))
+        for l2 in VISIBLE_L2
+    ]
+
+
+def visible_fit_expected() -> tuple[np.ndarray, np.ndarray]:
+    """``(W, b)`` after the visible trainer check's gradient descent."""
+    return sr.softmax_regression_fit(FIT_X, FIT_Y, 3, **FIT_SETTINGS)
+
+
+# ---------------------------------------------------------------------------- judges
+
+
+def _pair(got, shapes: tuple[tuple[int, ...], tuple[int, ...]], names: tuple[str, str]):
+    """``(first, second)`` as float arrays of the given shapes, or a message on what is wrong."""
+    pair = f"({names[0]}, {names[1]})"
+    if not isinstance(got, tuple | list) or len(got) != 2:
+        kind = type(got).__name__
+        length = f" of length {len(got)}" if isinstance(got, tuple | list) else ""
+        return None, f"expected the pair {pair}, got a {kind}{length}"
+    arrays = []
+    for name, shape, part in zip(names, shapes, got, strict=True):
+        try:
+            array = np.asarray(part, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            return None, f"{name} could not be read as an array of numbers ({exc})"
+        if array.shape != shape:
+            return None, f"{name} should have shape {shape}, got shape {array.shape}"
+        if not np.all(np.isfinite(array)):
+            return None, f"{name} holds {np.sum(~np.isfinite(array))} entries that are inf or nan"
+        arrays.append(array)
+    return tuple(arrays), None
+
+
+def _close_pair(expected, names, rtol, atol, what):
+    """Judge: the answer is the pair ``expected`` to within ``rtol``/``atol``, entry by entry."""
+    shapes = tuple(np.shape(e) for e in expected)
+
+    def judge(got) -> str | None:
+        arrays, problem = _pair(got, shapes, names)
+        if problem is not None:
+            return f"{what}: {problem}"
+        for name, array, want in zip(names, arrays, expected, strict=True):
+            close = np.isclose(array, want, rtol=rtol, atol=atol)
+            if not close.all():
+                index = tuple(int(i) for i in np.argwhere(~close)[0])
+                return (
+                    f"{what}: {name}{list(index)} should be {want[index]!r}, got {array[index]!r} "
+                    f"({int((~close).sum())} of {close.size} entries of {name} are wrong)"
+                )
+        return None
+
+    return judge
+
+
+def _flat(W, b):
+    return np.concatenate([np.ravel(W), np.ravel(b)])
+
+
+def _relative_error(g, g_fd) -> float:
+    scale = max(np.linalg.norm(g), np.linalg.norm(g_fd), np.finfo(float).tiny)
+    return float(np.linalg.norm(g - g_fd) / scale)
+
+
+def _matches_central_differences(X, y, W, b, l2):
+    """Judge: ``(dW, db)`` agrees with central differences of the reference loss at (W, b)."""
+    d, k = W.shape
+    theta = _flat(W, b)
+    g_fd = np.zeros_like(theta)
+    for i in range(theta.size):
+        h = np.cbrt(np.finfo(float).eps) * max(1.0, abs(theta[i]))
+        up, down = theta.copy(), theta.copy()
+        up[i] += h
+        down[i] -= h
+        g_fd[i] = (
+            sr.softmax_regression_loss(X, y, up[: d * k].reshape(d, k), up[d * k :], l2)
+            - sr.softmax_regression_loss(X, y, down[: d * k].reshape(d, k), down[d * k :], l2)
+        ) / (up[i] - down[i])
+    dW, db = sr.softmax_regression_grad(X, y, W, b, l2)
+    n = X.shape[0]
+    typical = {
+        "the cross-entropy part is not divided by N": _flat((dW - l2 * W) * n + l2 * W, db * n),
+        "the L2 term l2 * W is missing": _flat(dW - l2 * W, db),
+        "the L2 term is 2 * l2 * W, but the penalty is (l2 / 2) ||W||^2": _flat(dW + l2 * W, db),
+        "the sign is flipped": -_flat(dW, db),
+    }
+
+    def judge(got) -> str | None:
+        arrays, problem = _pair(got, ((d, k), (k,)), ("dW", "db"))
+        if problem is not None:
+            return problem
+        g = _flat(*arrays)
+        error = _relative_error(g, g_fd)
+        if error < 1e-6:
+            return None
+        hint = next(
+            (
+                f"; it looks as if {why}"
+                for why, wrong in typical.items()
+                if _relative_error(g, wrong) < 1e-6
+            ),
+            "",
+        )
+        return (
+            f"(dW, db) differs from the central-difference gradient of the loss at a random "
+            f"(W, b) (N = {n}, l2 = {l2}) by a relative error of {error:.2e}; a correct gradient "
+            f"gives less than 1e-6{hint}"
+        )
+
+    return judge
+
+
+def _trained_loss_below(X, y, n_classes, settings, bound, reference_loss):
+    """Judge: the returned (W, b) has the right shapes and a reference loss below ``bound``."""
+    d = X.shape[1]
+    start = np.log(n_classes)
+    l2 = settings["l2"]
+    how = ", ".join(f"{name} = {value!r}" for name, value in settings.items())
+
+    def judge(got) -> str | None:
+        arrays, problem = _pair(got, ((d, n_classes), (n_classes,)), ("W", "b"))
+        if problem is not None:
+            return f"the trained model: {problem}"
+        value = float(sr.softmax_regression_loss(X, y, *arrays, l2))
+        if value <= bound:
+            return None
+        return (
+            f"the training loss at your (W, b), computed by the grader, is {value:.6g}; "
+            f"it starts at log K = {start:.6g} for W = 0, b = 0, and gradient descent "
+            f"({how}, N = {len(y)}) reaches {reference_loss:.6g}, so it should be at most "
+            f"{bound:.6g}"
+        )
+
+    return judge
+
+
+def _held_out_accuracy_at_least(X_test, y_test, n_features, n_classes, threshold):
+    """Judge: the returned (W, b) classifies the held-out images with the stated accuracy."""
+
+    def judge(got) -> str | None:
+        arrays, problem = _pair(got, ((n_features, n_classes), (n_classes,)), ("W", "b"))
+        if problem is not None:
+            return f"the trained model: {problem}"
+        accuracy = float(np.mean(sr.softmax_regression_predict(X_test, *arrays) == y_test))
+        if accuracy >= threshold:
+            return None
+        return (
+            f"your trained model classifies {accuracy:.1%} of {len(y_test)} held-out digit "
+            f"images correctly; at least {threshold:.0%} is required"
+        )
+
+    return judge
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def _problem(rng: np.random.Generator, n: int, d: int, k: int, scale: float = 1.0):
+    X = rng.normal(size=(n, d))
+    y = rng.integers(0, k, size=n)
+    return X, y, scale * rng.normal(size=(d, k)), scale * rng.normal(size=k)
+
+
+def _random_split(rng: np.random.Generator, train_share: float):
+    """A random split of the digits, stratified by class, standardised with its training
+    statistics: ``X_train, X_test, y_train, y_test``.  NumPy only, so that grading does not
+    import scikit-learn."""
+    X, y = sr.digits_data()
+    train = np.zeros(len(y), dtype=bool)
+    for k in range(10):
+        members = rng.permutation(np.flatnonzero(y == k))
+        train[members[: round(train_share * len(members))]] = True
+    X_train, X_test = sr.standardize(X[train], X[~train])
+    return X_train, X_test, y[train], y[~train]
+
+
+def _case(reference, *args, rtol=1e-10, atol=1e-300) -> Case:
+    return Case(args=args, expected=reference(*args), rtol=rtol, atol=atol)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+@check(
+    exercise="softmax_regression_predict_proba",
+    points=1,
+    visibility="visible",
+    section="softmax-regression-model",
+)
+def softmax_regression_predict_proba_visible(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_predict_proba(X, W, b)`` on a batch of four examples with three
+    classes, and with all parameters zero (every class 1/3)."""
+    return [
+        _case(sr.softmax_regression_predict_proba, VISIBLE_X, VISIBLE_W, VISIBLE_B),
+        _case(sr.softmax_regression_predict_proba, VISIBLE_X, np.zeros((2, 3)), np.zeros(3)),
+    ]
+
+
+@check(
+    exercise="softmax_regression_predict_proba",
+    points=2,
+    visibility="hidden",
+    section="softmax-regression-model",
+)
+def softmax_regression_predict_proba_hidden(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_predict_proba`` on random batches, one example, two classes, and
+    logits near 800 (exp overflows without the max-shift of the stable softmax)."""
+    X, _, W, b = _problem(rng, 7, 4, 5)
+    X1, _, W1, b1 = _problem(rng, 1, 3, 4)
+    X2, _, W2, b2 = _problem(rng, 6, 2, 2, scale=3.0)
+    Xs, _, Ws, bs = _problem(rng, 5, 3, 4)
+    shifted = bs + 800.0 + rng.uniform(-2.0, 2.0)
+    return [
+        _case(sr.softmax_regression_predict_proba, X, W, b),
+        _case(sr.softmax_regression_predict_proba, X1, W1, b1),
+        _case(sr.softmax_regression_predict_proba, X2, W2, b2),
+        _case(sr.softmax_regression_predict_proba, Xs, Ws, shifted),
+    ]
+
+
+@check(
+    exercise="softmax_regression_loss",
+    points=1,
+    visibility="visible",
+    section="softmax-regression-loss",
+)
+def softmax_regression_loss_visible(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_loss(X, y, W, b, l2)`` on a batch of four examples, without and
+    with the L2 term, and at W = 0, b = 0 (log 3)."""
+    cases = [
+        _case(sr.softmax_regression_loss, VISIBLE_X, VISIBLE_Y, VISIBLE_W, VISIBLE_B, l2)
+        for l2 in VISIBLE_L2
+    ]
+    zeros = (VISIBLE_X, VISIBLE_Y, np.zeros((2, 3)), np.zeros(3), 0.0)
+    return [*cases, _case(sr.softmax_regression_loss, *zeros)]
+
+
+@check(
+    exercise="softmax_regression_loss",
+    points=2,
+    visibility="hidden",
+    section="softmax-regression-loss",
+)
+def softmax_regression_loss_hidden(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_loss`` on random batches with several l2, one example, a class that
+    never occurs, and logits up to about 1e3 (log(softmax) is log 0 there: use log-softmax)."""
+    X, y, W, b = _problem(rng, 9, 4, 5)
+    X1, y1, W1, b1 = _problem(rng, 1, 3, 3)
+    Xm, _, Wm, bm = _problem(rng, 8, 3, 6)
+    ym = rng.integers(0, 5, size=8)  # class 5 never occurs
+    Xb, yb, Wb, bb = _problem(rng, 10, 3, 4, scale=300.0)
+    tolerance = {"rtol": 1e-10, "atol": 1e-14}
+    return [
+        _case(sr.softmax_regression_loss, X, y, W, b, 0.0, **tolerance),
+        _case(sr.softmax_regression_loss, X, y, W, b, float(rng.uniform(0.01, 2.0)), **tolerance),
+        _case(sr.softmax_regression_loss, X1, y1, W1, b1, 0.5, **tolerance),
+        _case(sr.softmax_regression_loss, Xm, ym, Wm, bm, 0.1, **tolerance),
+        _case(sr.softmax_regression_loss, Xb, yb, Wb, bb, 0.0, **tolerance),
+    ]
+
+
+@check(
+    exercise="softmax_regression_grad",
+    points=1,
+    visibility="visible",
+    section="softmax-regression-gradient",
+)
+def softmax_regression_grad_visible(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_grad(X, y, W, b, l2)`` returns the pair (dW, db) for a batch of four
+    examples, without and with the L2 term."""
+    return [
+        Case(
+            args=(VISIBLE_X, VISIBLE_Y, VISIBLE_W, VISIBLE_B, l2),
+            judge=_close_pair(expected, ("dW", "db"), GRAD_RTOL, GRAD_ATOL, f"l2 = {l2}"),
+        )
+        for l2, expected in visible_grad_expected()
+    ]
+
+
+@check(
+    exercise="softmax_regression_grad",
+    points=2,
+    visibility="hidden",
+    section="softmax-regression-gradient-check",
+)
+def softmax_regression_grad_hidden(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_grad`` against central differences of the loss (the mean's 1/N,
+    the L2 term l2 * W, no penalty on b) and against the reference on random batches (several
+    l2, one example, logits up to about 1e3)."""
+    X, y, W, b = _problem(rng, 9, 4, 5)
+    X1, y1, W1, b1 = _problem(rng, 1, 3, 3)
+    Xb, yb, Wb, bb = _problem(rng, 10, 3, 4, scale=300.0)
+    Xc, yc, Wc, bc = _problem(rng, 12, 3, 4)
+    tolerance = {"rtol": 1e-9, "atol": 1e-13}
+    l2 = float(rng.uniform(0.05, 1.0))
+    return [
+        # First, so that a typical mistake gets the diagnosis this judge can give.
+        Case(
+            args=(Xc, yc, Wc, bc, l2),
+            judge=_matches_central_differences(Xc, yc, Wc, bc, l2),
+        ),
+        _case(sr.softmax_regression_grad, X, y, W, b, 0.0, **tolerance),
+        _case(sr.softmax_regression_grad, X, y, W, b, l2, **tolerance),
+        _case(sr.softmax_regression_grad, X1, y1, W1, b1, 0.3, **tolerance),
+        _case(sr.softmax_regression_grad, Xb, yb, Wb, bb, 0.01, **tolerance),
+    ]
+
+
+@check(
+    exercise="softmax_regression_fit",
+    points=1,
+    visibility="visible",
+    section="softmax-regression-training",
+)
+def softmax_regression_fit_visible(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_fit`` on six points with three classes (learning_rate 0.5, 25 epochs,
+    l2 0.1) returns the (W, b) of full-batch gradient descent started at W = 0, b = 0."""
+    return [
+        Case(
+            args=(FIT_X, FIT_Y, 3),
+            kwargs=dict(FIT_SETTINGS),
+            judge=_close_pair(
+                visible_fit_expected(), ("W", "b"), FIT_RTOL, FIT_ATOL, "the trained model"
+            ),
+        )
+    ]
+
+
+@check(
+    exercise="softmax_regression_fit",
+    points=2,
+    visibility="hidden",
+    section="softmax-regression-training",
+)
+def softmax_regression_fit_hidden(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_fit`` lowers the training loss (computed by the grader at the
+    returned W, b) from log K to what gradient descent reaches, after 5 and after 60 epochs on
+    about 400 random digit images, and on a small problem where one of four classes never
+    occurs."""
+    X, _, y, _ = _random_split(rng, train_share=0.22)  # about 400 random images
+    settings = [(X, y, 10, 0.25, 5, 1e-3), (X, y, 10, 0.25, 60, 1e-3)]
+    Xm, ym, _, _ = _problem(rng, 30, 3, 3)
+    Xm[np.arange(30), ym % 3] += 2.0  # make the three classes that occur separable-ish
+    settings.append((Xm, ym, 4, 0.5, 40, 0.01))
+    cases = []
+    for X_, y_, k, eta, epochs, l2 in settings:
+        W_ref, b_ref = sr.softmax_regression_fit(X_, y_, k, eta, epochs, l2)
+        reached = float(sr.softmax_regression_loss(X_, y_, W_ref, b_ref, l2))
+        kwargs = {"learning_rate": eta, "n_epochs": epochs, "l2": l2}
+        cases.append(
+            Case(
+                args=(X_, y_, k),
+                kwargs=kwargs,
+                judge=_trained_loss_below(X_, y_, k, kwargs, reached + LOSS_SLACK, reached),
+            )
+        )
+    return cases
+
+
+@check(
+    exercise="softmax_regression_fit",
+    points=2,
+    visibility="hidden",
+    section="softmax-regression-evaluation",
+)
+def softmax_regression_fit_accuracy_hidden(rng: np.random.Generator) -> list[Case]:
+    """``softmax_regression_fit`` trained on three quarters of the digits, split at random (not
+    the chapter's split) and standardised with the training statistics, classifies at least
+    93% of the held-out quarter correctly (learning_rate 0.25, 300 epochs, l2 0.001)."""
+    X_train, X_test, y_train, y_test = _random_split(rng, train_share=0.75)
+    return [
+        Case(
+            args=(X_train, y_train, 10),
+            kwargs=dict(ACCURACY_SETTINGS),
+            judge=_held_out_accuracy_at_least(X_test, y_test, 64, 10, ACCURACY_THRESHOLD),
+        )
+    ]
+
+
+CHECKS = [
+    softmax_regression_predict_proba_visible,
+    softmax_regression_predict_proba_hidden,
+    softmax_regression_loss_visible,
+    softmax_regression_loss_hidden,
+    softmax_regression_grad_visible,
+    softmax_regression_grad_hidden,
+    softmax_regression_fit_visible,
+    softmax_regression_fit_hidden,
+    softmax_regression_fit_accuracy_hidden,
+]

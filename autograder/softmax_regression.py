@@ -1,0 +1,502 @@
+r"""Softmax regression from scratch: the model, its loss, its gradient, and a trainer.
+
+These are the reference implementations of chapter 6 of the course.  The model is
+
+.. math:: h(x) = \operatorname{softmax}(W^\top x + b),
+
+with weights ``W`` of shape ``(d, K)`` and biases ``b`` of shape ``(K,)`` for ``d``
+features and ``K`` classes.  A batch ``X`` holds one example per row, shape
+``(N, d)``, so that the logits of the whole batch are ``X @ W + b``, shape ``(N, K)``.
+Labels are class indices, shape ``(N,)``.
+
+The loss is the mean softmax cross-entropy plus an L2 penalty on the weights (never
+on the biases), and training is full-batch gradient descent from ``W = 0, b = 0``,
+so every result here is deterministic.  The softmax, the loss and its gradient with
+respect to the logits come from :mod:`autograder.reference`.
+
+:func:`load_digits_split` fixes the data set used by the chapter, its tests and the
+exercise: scikit-learn's bundled 8x8 handwritten digits, split once, standardised
+with the statistics of the training part only.
+"""
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "digits_data",
+    "load_digits_split",
+    "softmax_regression_fit",
+    "softmax_regression_grad",
+    "softmax_regression_loss",
+    "softmax_regression_predict",
+    "softmax_regression_predict_proba",
+    "standardize",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _reference():
+    # Imported on first use, not when this module is: autograder.reference re-exports the
+    # functions of this module, so the two must import in either order without a cycle.
+    from autograder import reference
+
+    return reference
+
+
+def _as_matrix(X, name="X"):
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must have shape (N, d), one example per row, got shape {X.shape}")
+    return X
+
+
+def _parameters(X, W, b):
+    """Validate ``X (N, d)``, ``W (d, K)`` and ``b (K,)``; return them as float64 arrays."""
+    X = _as_matrix(X)
+    W = np.asarray(W, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if W.ndim != 2 or W.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"W must have shape (d, K) = ({X.shape[1]}, K) for X of shape {X.shape}, "
+            f"got shape {W.shape}"
+        )
+    if b.shape != (W.shape[1],):
+        raise ValueError(f"b must have shape (K,) = ({W.shape[1]},), got shape {b.shape}")
+    return X, W, b
+
+
+def _class_indices(y, n):
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu" or y.shape != (n,):
+        raise ValueError(
+            f"y must hold N = {n} integer class indices, shape ({n},), "
+            f"got dtype {y.dtype} and shape {y.shape}"
+        )
+    return y
+
+
+# ------------------------------------------------------------------------------ data
+
+
+@functools.cache
+def _digits_cached():
+    # scikit-learn keeps the digits as a CSV file in its package data: reading it with NumPy
+    # avoids importing scikit-learn (seconds) where only the data are needed, as in the grader.
+    spec = importlib.util.find_spec("sklearn")
+    table = None
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            table = np.loadtxt(path, delimiter=",")
+    if table is None or table.shape != (1797, 65):
+        from sklearn.datasets import load_digits
+
+        data = load_digits()
+        table = np.column_stack([data.data, data.target])
+    return table[:, :-1].astype(np.float64), table[:, -1].astype(np.int64)
+
+
+def digits_data():
+    """All 1797 handwritten digit images and their labels, unsplit and unscaled.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (1797, 64)
+        One 8x8 image per row, flattened row by row, pixel values 0 to 16.
+    y : ndarray of int64, shape (1797,)
+        The digit 0 to 9 each image shows.
+
+    Notes
+    -----
+    The same arrays as ``sklearn.datasets.load_digits(return_X_y=True)``, read with
+    NumPy from the file that scikit-learn bundles, so that callers that need only
+    the data (the grader) do not import scikit-learn.  Every call returns fresh
+    copies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import digits_data
+    >>> X, y = digits_data()
+    >>> X.shape, y.shape, X.max()
+    ((1797, 64), (1797,), np.float64(16.0))
+    >>> print(X[0].reshape(8, 8)[2].astype(int))
+    [ 0  3 15  2  0 11  8  0]
+    """
+    X, y = _digits_cached()
+    return X.copy(), y.copy()
+
+
+def standardize(X_train, *others):
+    r"""Standardise features with the mean and standard deviation of the training set.
+
+    Parameters
+    ----------
+    X_train : array_like, shape (N, d)
+        The training examples, one per row.  Their per-feature mean and standard
+        deviation are the only statistics used.
+    *others : array_like, shape (M, d)
+        Further sets (test, validation), transformed with the training statistics.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``X_train`` and each of ``others``, standardised, in the order given.
+
+    Notes
+    -----
+    Feature :math:`j` becomes :math:`(x_j - \mu_j) / \sigma_j`, with
+    :math:`\mu_j` and :math:`\sigma_j` (population standard deviation) computed on
+    the training rows.  A feature that is constant on the training set has
+    :math:`\sigma_j = 0`; it is only centred (:math:`\sigma_j` is replaced by 1),
+    as ``sklearn.preprocessing.StandardScaler`` does.  Test rows are never looked
+    at when the statistics are computed, so nothing about them leaks into the
+    model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import standardize
+    >>> train = np.array([[0.0, 5.0], [2.0, 5.0]])
+    >>> test = np.array([[4.0, 6.0]])
+    >>> train_std, test_std = standardize(train, test)
+    >>> print(train_std)
+    [[-1.  0.]
+     [ 1.  0.]]
+    >>> print(test_std)
+    [[3. 1.]]
+    """
+    X_train = _as_matrix(X_train, "X_train")
+    mean = X_train.mean(axis=0)
+    scale = X_train.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    result = [(X_train - mean) / scale]
+    for other in others:
+        result.append((_as_matrix(other, "each further set") - mean) / scale)
+    return tuple(result)
+
+
+def load_digits_split(test_size=0.25, random_state=0):
+    r"""The handwritten digits, split into a training and a test set, and standardised.
+
+    Parameters
+    ----------
+    test_size : float, optional
+        The fraction of the 1797 images held out for testing (default 0.25: 450
+        test images, 1347 training images).
+    random_state : int, optional
+        Seed of the shuffle (default 0: the split used throughout the course).
+
+    Returns
+    -------
+    X_train : ndarray, shape (N_train, 64)
+        Training images, flattened row by row, standardised with their own
+        per-pixel mean and standard deviation.
+    X_test : ndarray, shape (N_test, 64)
+        Test images, standardised with the *training* statistics.
+    y_train, y_test : ndarray of int64
+        The digits 0 to 9 shown in the images.
+
+    Notes
+    -----
+    The data are ``sklearn.datasets.load_digits`` (bundled with scikit-learn, no
+    download): 8x8 images of handwritten digits with pixel values 0 to 16, about
+    180 per class.  The split is
+    ``train_test_split(X, y, test_size=test_size, random_state=random_state,
+    stratify=y)``, so both parts hold every digit in the proportions of the whole
+    set; the features are then transformed by :func:`standardize`.
+
+    References
+    ----------
+    .. [1] E. Alpaydin, C. Kaynak, "Optical Recognition of Handwritten Digits",
+       UCI Machine Learning Repository, 1998.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import load_digits_split
+    >>> X_train, X_test, y_train, y_test = load_digits_split()
+    >>> X_train.shape, X_test.shape
+    ((1347, 64), (450, 64))
+    >>> print(np.bincount(y_test))
+    [45 46 44 46 45 46 45 45 43 45]
+    """
+    from sklearn.model_selection import train_test_split
+
+    X, y = digits_data()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=random_state, stratify=y
+    )
+    X_train, X_test = standardize(X_train, X_test)
+    return X_train, X_test, y_train, y_test
+
+
+# ------------------------------------------------------------------------------ model
+
+
+def softmax_regression_predict_proba(X, W, b):
+    r"""Class probabilities of softmax regression, :math:`\operatorname{softmax}(XW + b)`.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Examples, one per row.
+    W : array_like, shape (d, K)
+        Weights: column :math:`k` scores class :math:`k`.
+    b : array_like, shape (K,)
+        Biases, one per class.
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+        Row :math:`n` is the model's distribution over the ``K`` classes for
+        example :math:`n`: entries in :math:`[0, 1]`, summing to 1.
+
+    Notes
+    -----
+    For one example :math:`x`, :math:`h(x) = \operatorname{softmax}(W^\top x + b)`;
+    for the batch the logits are :math:`Z = XW + \mathbf{1} b^\top` and the
+    softmax is taken along each row.  It is the stable (max-shifted) softmax of
+    :func:`autograder.reference.softmax`, so large logits do not overflow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import softmax_regression_predict_proba
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> W = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    >>> print(np.round(softmax_regression_predict_proba(X, W, np.zeros(3)), 6))
+    [[0.576117 0.211942 0.211942]
+     [0.106507 0.786986 0.106507]]
+    """
+    X, W, b = _parameters(X, W, b)
+    return _reference().softmax(X @ W + b, axis=-1)
+
+
+def softmax_regression_predict(X, W, b):
+    r"""Predicted classes of softmax regression: the most probable class of each row.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Examples, one per row.
+    W : array_like, shape (d, K)
+        Weights.
+    b : array_like, shape (K,)
+        Biases.
+
+    Returns
+    -------
+    ndarray of int64, shape (N,)
+        :math:`\arg\max_k (XW + b)_{nk}` for each row :math:`n`.
+
+    Notes
+    -----
+    Softmax keeps the order of its inputs, so the most probable class is the one
+    with the largest logit; no exponential is needed.  Ties go to the smallest
+    class index, as in ``numpy.argmax``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import softmax_regression_predict
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
+    >>> W = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    >>> print(softmax_regression_predict(X, W, np.array([0.0, 0.0, 0.5])))
+    [0 1 2]
+    """
+    X, W, b = _parameters(X, W, b)
+    return np.argmax(X @ W + b, axis=-1).astype(np.int64)
+
+
+def softmax_regression_loss(X, y, W, b, l2=0.0):
+    r"""Training loss of softmax regression: mean cross-entropy plus an L2 penalty on ``W``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Examples, one per row.
+    y : array_like of int, shape (N,)
+        Class indices in ``[0, K)``.
+    W : array_like, shape (d, K)
+        Weights.
+    b : array_like, shape (K,)
+        Biases (not penalised).
+    l2 : float, optional
+        Strength :math:`\lambda \ge 0` of the penalty (default 0).
+
+    Returns
+    -------
+    numpy.float64
+        The loss :math:`J(W, b)`.
+
+    Notes
+    -----
+    .. math::
+
+        J(W, b) = -\frac1N \sum_{n=1}^N \log
+        \operatorname{softmax}(W^\top x_n + b)_{y_n} + \frac{\lambda}{2} \|W\|_F^2 .
+
+    The first term is :func:`autograder.reference.softmax_cross_entropy` of the
+    logits :math:`XW + b`, computed through log-softmax, so it stays finite and
+    accurate for large logits.  At :math:`W = 0, b = 0` every class has
+    probability :math:`1/K` and :math:`J = \log K`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import softmax_regression_loss
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
+    >>> y = np.array([0, 1, 2])
+    >>> print(np.round(softmax_regression_loss(X, y, np.zeros((2, 3)), np.zeros(3)), 6))
+    1.098612
+    >>> W = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    >>> print(np.round(softmax_regression_loss(X, y, W, np.zeros(3), l2=0.5), 6))
+    0.947478
+    """
+    X, W, b = _parameters(X, W, b)
+    y = _class_indices(y, X.shape[0])
+    return _reference().softmax_cross_entropy(X @ W + b, y) + 0.5 * l2 * np.sum(W * W)
+
+
+def softmax_regression_grad(X, y, W, b, l2=0.0):
+    r"""Gradient of :func:`softmax_regression_loss` with respect to ``W`` and ``b``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Examples, one per row.
+    y : array_like of int, shape (N,)
+        Class indices in ``[0, K)``.
+    W : array_like, shape (d, K)
+        Weights.
+    b : array_like, shape (K,)
+        Biases.
+    l2 : float, optional
+        Strength :math:`\lambda \ge 0` of the penalty on ``W`` (default 0).
+
+    Returns
+    -------
+    dW : ndarray, shape (d, K)
+        :math:`\partial J / \partial W`.
+    db : ndarray, shape (K,)
+        :math:`\partial J / \partial b`.
+
+    Notes
+    -----
+    With :math:`P = \operatorname{softmax}(XW + b)` (row by row) and :math:`Y`
+    the one-hot rows of the labels, the gradient of the mean cross-entropy with
+    respect to the logits is :math:`G = (P - Y)/N`
+    (:func:`autograder.reference.softmax_cross_entropy_grad`).  The logits are
+    linear in the parameters, :math:`Z_{nk} = \sum_j X_{nj} W_{jk} + b_k`, so
+
+    .. math::
+
+        \frac{\partial J}{\partial W} = X^\top G + \lambda W
+        = \frac1N X^\top (P - Y) + \lambda W, \qquad
+        \frac{\partial J}{\partial b} = G^\top \mathbf{1}
+        = \frac1N \sum_{n=1}^N (P - Y)_{n,:} .
+
+    Every row of :math:`P - Y` sums to 0, so the entries of ``db`` sum to 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import softmax_regression_grad
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
+    >>> dW, db = softmax_regression_grad(X, [0, 1, 2], np.zeros((2, 3)), np.zeros(3))
+    >>> print(np.round(dW, 6))
+    [[-0.333333  0.        0.333333]
+     [ 0.111111 -0.555556  0.444444]]
+    >>> print(np.round(db, 6) + 0.0)
+    [0. 0. 0.]
+    """
+    X, W, b = _parameters(X, W, b)
+    y = _class_indices(y, X.shape[0])
+    G = _reference().softmax_cross_entropy_grad(X @ W + b, y)
+    return X.T @ G + l2 * W, G.sum(axis=0)
+
+
+def softmax_regression_fit(X, y, n_classes, learning_rate=0.25, n_epochs=500, l2=1e-3):
+    r"""Train softmax regression by full-batch gradient descent from ``W = 0, b = 0``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Training examples, one per row (standardised features work best).
+    y : array_like of int, shape (N,)
+        Class indices in ``[0, n_classes)``.
+    n_classes : int
+        The number of classes ``K`` (a class may be missing from ``y``).
+    learning_rate : float, optional
+        Step size :math:`\eta` (default 0.25, below :math:`1/L` for the
+        standardised digits, where :math:`L \approx 3.7`; see Notes).
+    n_epochs : int, optional
+        Number of gradient steps, each on the whole training set (default 500).
+    l2 : float, optional
+        Strength :math:`\lambda` of the L2 penalty on ``W`` (default ``1e-3``).
+
+    Returns
+    -------
+    W : ndarray, shape (d, K)
+        The trained weights.
+    b : ndarray, shape (K,)
+        The trained biases.
+
+    Notes
+    -----
+    Starting from :math:`W_0 = 0, b_0 = 0`, each epoch takes one step
+
+    .. math::
+
+        W_{t+1} = W_t - \eta\, \frac{\partial J}{\partial W}(W_t, b_t), \qquad
+        b_{t+1} = b_t - \eta\, \frac{\partial J}{\partial b}(W_t, b_t),
+
+    with the gradient of :func:`softmax_regression_grad`.  The loss is convex and
+    its gradient is :math:`L`-Lipschitz with
+    :math:`L \le \tfrac12 \lambda_{\max}(A^\top A / N) + \lambda`, where
+    :math:`A = [X, \mathbf{1}]` (Böhning's bound on the softmax Hessian,
+    :math:`\operatorname{diag}(p) - pp^\top \preceq \tfrac12 I`).  Any
+    :math:`\eta < 2/L` then decreases the loss at every step.  For the
+    standardised digits :math:`\lambda_{\max}(A^\top A / N) \approx 7.4`, so
+    :math:`L \le 3.7` and :math:`\eta = 0.25 < 1/L`.  The penalty makes the
+    minimiser unique; it is the minimiser of ``LogisticRegression(C=1 / (l2 * N))``
+    in scikit-learn.
+
+    References
+    ----------
+    .. [1] D. Böhning, "Multinomial logistic regression algorithm", *Annals of the
+       Institute of Statistical Mathematics* 44(1), 197-200, 1992.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.softmax_regression import (
+    ...     load_digits_split, softmax_regression_fit, softmax_regression_predict)
+    >>> X_train, X_test, y_train, y_test = load_digits_split()
+    >>> W, b = softmax_regression_fit(X_train, y_train, n_classes=10)
+    >>> W.shape, b.shape
+    ((64, 10), (10,))
+    >>> accuracy = np.mean(softmax_regression_predict(X_test, W, b) == y_test)
+    >>> print(f"{accuracy:.3f}")
+    0.971
+    """
+    X = _as_matrix(X)
+    y = _class_indices(y, X.shape[0])
+    n_classes = int(n_classes)
+    if n_classes < 1 or (y.size and (y.min() < 0 or y.max() >= n_classes)):
+        raise ValueError(f"the labels must lie in [0, n_classes) = [0, {n_classes})")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    W = np.zeros((X.shape[1], n_classes))
+    b = np.zeros(n_classes)
+    for _ in range(int(n_epochs)):
+        dW, db = softmax_regression_grad(X, y, W, b, l2)
+        W = W - learning_rate * dW
+        b = b - learning_rate * db
+    return W, b
