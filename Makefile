@@ -12,7 +12,7 @@ TORCH_VERSION := 2.13.0
 # book's tools come from the same environment.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup book test lint serve exercises clean
+.PHONY: setup book test lint serve exercises clean browser-setup bench
 
 setup: $(STAMP)
 
@@ -34,8 +34,24 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint book
+test: lint book browser-setup
 	$(BIN)/python -m pytest
+
+# The browser tests (tests/browser/) drive Debian's Chromium: Playwright's own browser download
+# is not used. As root on Debian it is installed when missing; anywhere else, or if the
+# install fails, the browser tests are skipped and say why.
+browser-setup:
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "browser-setup: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then \
+		echo "browser-setup: installing Chromium with apt-get"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium fonts-dejavu-core fonts-liberation >/dev/null; } \
+		|| echo "browser-setup: apt-get could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "browser-setup: no /usr/bin/chromium, and it is installed only as root on Debian" \
+			"(apt-get install chromium): the browser tests will be skipped"; \
+	fi
 
 serve: book
 	@echo "Serving the website on http://127.0.0.1:8000/ (Ctrl-C to stop)"
@@ -43,6 +59,11 @@ serve: book
 
 exercises: setup
 	$(BIN)/python -m autograder.exercises
+
+# Not a test: grades a generated class of 300 students with python -m autograder and with
+# nbgrader (on a sample), and prints notebooks/s, the ratio and the check latency.
+bench: setup
+	$(BIN)/python benchmarks/grade_class.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
