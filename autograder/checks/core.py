@@ -19,6 +19,12 @@ import numpy as np
 
 Visibility = Literal["visible", "hidden"]
 
+#: Where the textbook formulas of chapters 1 and 2 break in float64: exp overflows past
+#: |x| = 709.78 and underflows past 745, sigma(x) rounds to 1 from x = 36.7, and
+#: 1 + exp(x) rounds to 1 below x = -37. Hidden checks try both sides of each edge.
+_EDGES = [1e-8, 1.0, 20.0, 36.0, 40.0, 700.0, 710.0, 745.0, 1e4]
+EXTREME_INPUTS = np.array([-x for x in reversed(_EDGES)] + [0.0, *_EDGES])
+
 
 @dataclass(frozen=True, eq=False)  # bound arrays have no truth value: compare by identity
 class Function:

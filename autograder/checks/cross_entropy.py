@@ -195,29 +195,19 @@ def binary_cross_entropy_with_logits_hidden(rng: np.random.Generator) -> list[Ca
     ]
 
 
-def _below(threshold: float, what: str):
+def _relative_error(what: str, *, below: float | None = None, above: float | None = None):
+    """A judge for a returned relative error: one finite number below, or above, a bound."""
+
     def judge(got) -> str | None:
-        value = np.asarray(got, dtype=float) if np.ndim(got) == 0 else None
-        if value is None:
+        if np.ndim(got) != 0:
             return (
                 f"expected one number (the relative error), got an array of shape {np.shape(got)}"
             )
-        if not np.isfinite(value) or value >= threshold:
-            return f"{what}: expected a relative error below {threshold:g}, got {float(value)!r}"
-        return None
-
-    return judge
-
-
-def _above(threshold: float, what: str):
-    def judge(got) -> str | None:
-        value = np.asarray(got, dtype=float) if np.ndim(got) == 0 else None
-        if value is None:
-            return (
-                f"expected one number (the relative error), got an array of shape {np.shape(got)}"
-            )
-        if not value > threshold:  # nan must not pass
-            return f"{what}: expected a relative error above {threshold:g}, got {float(value)!r}"
+        value = float(np.asarray(got, dtype=float))
+        if below is not None and not value < below:  # nan and inf must not pass
+            return f"{what}: expected a relative error below {below:g}, got {value!r}"
+        if above is not None and not value > above:
+            return f"{what}: expected a relative error above {above:g}, got {value!r}"
         return None
 
     return judge
@@ -239,8 +229,9 @@ def gradient_check_visible(rng: np.random.Generator) -> list[Case]:
                 Function("softmax_cross_entropy_grad", of="student", bound=(labels,)),
                 VISIBLE_LOGITS,
             ),
-            judge=_below(
-                1e-6, "your softmax_cross_entropy_grad against your softmax_cross_entropy"
+            judge=_relative_error(
+                below=1e-6,
+                what="your softmax_cross_entropy_grad against your softmax_cross_entropy",
             ),
         )
     ]
@@ -261,18 +252,23 @@ def gradient_check_hidden(rng: np.random.Generator) -> list[Case]:
     labels = rng.integers(0, 3, size=4)
     loss = Function("softmax_cross_entropy", bound=(labels,))
     return [
-        Case(args=(Function("logsumexp"), Function("softmax"), z), judge=_below(1e-6, "softmax")),
+        Case(
+            args=(Function("logsumexp"), Function("softmax"), z),
+            judge=_relative_error(below=1e-6, what="softmax"),
+        ),
         Case(
             args=(loss, Function("softmax_cross_entropy_grad", bound=(labels,)), logits),
-            judge=_below(1e-6, "the cross-entropy gradient"),
+            judge=_relative_error(below=1e-6, what="the cross-entropy gradient"),
         ),
         Case(
             args=(Function("logsumexp"), Function("log_softmax"), z),
-            judge=_above(1e-2, "log_softmax is not the gradient of log-sum-exp"),
+            judge=_relative_error(
+                above=1e-2, what="log_softmax is not the gradient of log-sum-exp"
+            ),
         ),
         Case(
             args=(Function("logsumexp"), Function("sigmoid"), z),
-            judge=_above(1e-2, "sigmoid is not the gradient of log-sum-exp"),
+            judge=_relative_error(above=1e-2, what="sigmoid is not the gradient of log-sum-exp"),
         ),
         Case(
             args=(
@@ -280,7 +276,9 @@ def gradient_check_hidden(rng: np.random.Generator) -> list[Case]:
                 Function("softmax_cross_entropy_grad", bound=(labels[:1],)),
                 logits[:1],
             ),
-            judge=_below(1e-6, "the cross-entropy gradient of a batch of one row"),
+            judge=_relative_error(
+                below=1e-6, what="the cross-entropy gradient of a batch of one row"
+            ),
         ),
     ]
 

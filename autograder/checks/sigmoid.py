@@ -5,14 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from autograder import reference as ref
-from autograder.checks.core import Case, check, elementwise_cases
+from autograder.checks.core import EXTREME_INPUTS, Case, check, elementwise_cases
 
 ASSIGNMENT = "01_sigmoid"
-
-# Inputs at which the textbook formulas break in float64: exp(-x) overflows past
-# x = -709.78, and sigma(x) rounds to 1 from x = 36.7 so that 1 - sigma(x) is 0.
-EXTREMES = np.array([0.0, 1e-8, 1.0, 20.0, 36.0, 40.0, 700.0, 710.0, 745.0, 1e4])
-EXTREMES = np.concatenate([-EXTREMES[::-1], EXTREMES[1:]])
 
 
 @check(exercise="sigmoid", points=1, visibility="visible", section="sigmoid-chapter")
@@ -26,7 +21,7 @@ def sigmoid_hidden(rng: np.random.Generator) -> list[Case]:
     """``sigmoid`` on arrays of several shapes, on extreme inputs up to |x| = 1e4 with
     floating-point warnings as errors (the textbook formula overflows), and in float32."""
     inputs = [
-        EXTREMES,
+        EXTREME_INPUTS,
         rng.normal(0.0, 5.0, size=(4, 5)),
         rng.uniform(-800.0, 800.0, size=64),
         rng.normal(0.0, 30.0, size=16).astype(np.float32),
@@ -46,7 +41,7 @@ def sigmoid_grad_hidden(rng: np.random.Generator) -> list[Case]:
     """``sigmoid_grad`` on arrays, including saturated inputs such as x = 40 where
     sigma(1 - sigma) rounds to 0 but the derivative is 4.2e-18, and float32."""
     inputs = [
-        EXTREMES,
+        EXTREME_INPUTS,
         rng.normal(0.0, 5.0, size=(3, 7)),
         rng.uniform(36.0, 700.0, size=32) * rng.choice([-1.0, 1.0], size=32),
         rng.normal(0.0, 20.0, size=16).astype(np.float32),
