@@ -1,0 +1,566 @@
+"""Grading one submission: check definitions in, a sandboxed run, points and messages out.
+
+This is where the check definitions (:mod:`autograder.checks`) meet the runner
+(:mod:`autograder.runner`): :func:`grade_submission` reads a student's notebook
+(:mod:`autograder.notebook`), builds each check's cases for that student's seed,
+sends the cells and the cases' *inputs* to a sandboxed worker, and compares
+what came back with the cases' expected values here, in the grader's process,
+with :func:`autograder.checks.compare`, the function nbgrader's hidden test cells
+use too.  Whatever the student's code did to its own process (redefining
+``np.allclose``, returning an object equal to everything) cannot reach this
+comparison: it only ever sees plain numbers and arrays.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.checks import ASSIGNMENTS, Case, Check, Function, compare, describe_input
+from autograder.notebook import (
+    CodeCell,
+    NotebookProblem,
+    SourceNotebook,
+    code_cells,
+    forbidden_imports,
+    read_notebook,
+)
+from autograder.runner import wire
+from autograder.runner.pool import Outcome, Sandbox, Task
+
+#: The course folder (when running from a checkout or a copy of it) and its source notebooks.
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+#: The package a submission must not import.
+FORBIDDEN = ("autograder",)
+
+#: Every status, most severe first: a submission's status is the first that applies.
+STATUSES: dict[str, str] = {
+    "missing": "no notebook with the expected name was submitted",
+    "not-a-notebook": "the submitted file is not a Jupyter notebook",
+    "corrupt-notebook": "the notebook file is empty, cut short or malformed",
+    "too-large": "the notebook file is too large to read",
+    "imports-autograder": "the code imports the grading package: every check scores 0",
+    "timeout": "the code ran past its time limit; only what finished in time counts",
+    "memory": "the code ran out of its memory limit",
+    "too-much-output": "the worker tried to send back more data than allowed",
+    "crashed": "the worker process died before finishing; only what finished counts",
+    "sandbox-error": "the grader's sandbox failed (not the student's fault): grade again",
+    "grader-error": "the grader failed on this submission (a bug): grade again",
+    "process-limit": "the code started more processes than allowed",
+    "leftover-processes": "the code left processes running; they were killed",
+    "syntax-error": "a code cell has a syntax error",
+    "cell-error": "a code cell raised an exception (other than NotImplementedError)",
+    "ok": "graded normally",
+}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An assignment as the grader sees it: its checks and its source notebook."""
+
+    id: str
+    checks: tuple[Check, ...]
+    source: SourceNotebook
+    data_dir: Path
+
+    @property
+    def notebook(self) -> str:
+        """The file name a submission must have."""
+        return self.source.name
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(c.points for c in self.checks))
+
+    @property
+    def exercises(self) -> list[str]:
+        return list(dict.fromkeys(c.exercise for c in self.checks))
+
+    def function_of(self, check: Check) -> str:
+        """The name of the student's function a check calls.
+
+        Read from the source notebook's test cell for the check (the function
+        its ``assert_passes`` call is given); the exercise's name otherwise.
+        """
+        return self.source.tested_functions.get(check.name, check.exercise)
+
+
+def load_assignment(assignment_id: str, solutions: Path = SOLUTIONS) -> Assignment:
+    """The assignment ``assignment_id``, from ``ASSIGNMENTS`` and ``solutions/<id>/``.
+
+    Raises KeyError for an unknown id and ValueError when its folder does not
+    hold exactly one notebook.
+    """
+    if assignment_id not in ASSIGNMENTS:
+        raise KeyError(f"unknown assignment {assignment_id!r}; known: {sorted(ASSIGNMENTS)}")
+    folder = solutions / assignment_id
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise ValueError(f"{folder} must hold exactly one notebook, found {len(notebooks)}")
+    return Assignment(
+        id=assignment_id,
+        checks=tuple(ASSIGNMENTS[assignment_id]),
+        source=SourceNotebook.load(notebooks[0]),
+        data_dir=folder,
+    )
+
+
+def find_assignment(notebook_name: str, solutions: Path = SOLUTIONS) -> str | None:
+    """The id of the assignment whose notebook is called ``notebook_name``, if any."""
+    for assignment_id in sorted(ASSIGNMENTS):
+        if (solutions / assignment_id / notebook_name).is_file():
+            return assignment_id
+    return None
+
+
+def preload_modules(assignments: Sequence[Assignment]) -> list[str]:
+    """Modules worth importing before forking: what the course's notebooks import."""
+    modules = ["numpy"]
+    for assignment in assignments:
+        modules += [m for m in assignment.source.imports if m.split(".")[0] not in FORBIDDEN]
+    return list(dict.fromkeys(modules))
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+def stable_hash(text: str) -> int:
+    """A 64-bit hash of ``text`` that is the same in every process and on every machine."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def seed_for(run_seed: int, student_id: str, assignment_id: str, check_name: str) -> list[int]:
+    """The seed of one check's cases for one student: a SeedSequence entropy list.
+
+    Different students, assignments and runs (``--seed``) get different
+    hidden inputs; the same four values always give the same ones.
+    """
+    return [run_seed, stable_hash(student_id), stable_hash(assignment_id), stable_hash(check_name)]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class CheckResult:
+    """One check's verdict.  ``message`` is for the instructor; ``feedback`` for the student."""
+
+    name: str
+    exercise: str
+    visibility: str
+    points: float
+    max_points: float
+    passed: bool
+    message: str
+    feedback: str
+    section: str
+    description: str
+
+
+@dataclass
+class SubmissionResult:
+    """One student's verdict on one assignment."""
+
+    student_id: str
+    assignment: str
+    notebook: str
+    status: str
+    detail: str
+    score: float
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seed: list[int] = field(default_factory=list)
+    worker: dict[str, Any] = field(default_factory=dict)
+
+    def exercise_scores(self) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        for result in self.checks:
+            scores[result.exercise] = scores.get(result.exercise, 0.0) + result.points
+        return scores
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- grading
+
+
+@dataclass
+class Prepared:
+    """A submission read and ready to run: its cells, or the problem that stops it."""
+
+    cells: list[CodeCell] = field(default_factory=list)
+    problem: NotebookProblem | None = None
+    static_imports: list[str] = field(default_factory=list)
+
+
+def prepare(assignment: Assignment, path: Path | None) -> Prepared:
+    """Read a submitted notebook and find its cells; never raises for the file's content."""
+    if path is None or not path.is_file():
+        return Prepared(problem=NotebookProblem("missing", _missing_message(assignment, path)))
+    try:
+        notebook = read_notebook(path)
+    except NotebookProblem as problem:
+        return Prepared(problem=problem)
+    except OSError as exc:
+        return Prepared(problem=NotebookProblem("missing", f"the file cannot be read: {exc}"))
+    cells = code_cells(notebook, assignment.source)
+    found = []
+    for cell in cells:
+        if cell.origin == "student":
+            found += [f"cell {cell.index}: {m}" for m in forbidden_imports(cell.source, FORBIDDEN)]
+    return Prepared(cells=cells, static_imports=found)
+
+
+def _missing_message(assignment: Assignment, path: Path | None) -> str:
+    expected = f"expected a notebook named {assignment.notebook}"
+    if path is None or not path.parent.is_dir():
+        return f"nothing was submitted for {assignment.id} ({expected})"
+    others = sorted(p.name for p in path.parent.iterdir() if not p.name.startswith("."))
+    if others:
+        return f"{expected}; found {', '.join(others[:5])} (rename it to {assignment.notebook})"
+    return f"{expected}; the folder is empty"
+
+
+def build_task(
+    assignment: Assignment,
+    cells: list[CodeCell],
+    checks_and_cases: Sequence[tuple[str, str, list[Case]]],
+) -> Task:
+    """The runner's task: the cells, then one group of calls per (name, function, cases)."""
+    groups = [
+        {
+            "name": name,
+            "function": function,
+            "cases": [
+                {
+                    "args": tuple(_to_wire(a) for a in case.args),
+                    "kwargs": {k: _to_wire(v) for k, v in case.kwargs.items()},
+                }
+                for case in cases
+            ],
+        }
+        for name, function, cases in checks_and_cases
+    ]
+    # Other files of the assignment's folder (data) are copied to the worker's folder.
+    has_data = any(not p.name.endswith(".ipynb") for p in assignment.data_dir.iterdir())
+    return Task(
+        cells=[{"index": c.index, "source": c.source} for c in cells],
+        groups=groups,
+        data_dir=str(assignment.data_dir) if has_data else None,
+    )
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, Function):
+        bound = tuple(_to_wire(b) for b in getattr(value, "bound", ()))
+        return wire.FunctionRef(value.name, value.of, bound)
+    return value
+
+
+def grade_submission(
+    assignment: Assignment,
+    student_id: str,
+    path: Path | None,
+    sandbox: Sandbox,
+    run_seed: int,
+    visibilities: Sequence[str] = ("visible", "hidden"),
+) -> SubmissionResult:
+    """Grade one student's notebook for one assignment; never raises for what the notebook holds.
+
+    Parameters
+    ----------
+    assignment
+        What to grade against.
+    student_id
+        Used for the seed of the hidden inputs, and reported.
+    path
+        The submitted notebook (None or a missing file: status ``missing``).
+    sandbox
+        Where the student's code runs.
+    run_seed
+        The run's seed (``--seed``), recorded with the result.
+    visibilities
+        Which checks to run: both for grading, ``("visible",)`` for a student's check.
+    """
+    checks = [c for c in assignment.checks if c.visibility in visibilities]
+    result = SubmissionResult(
+        student_id=student_id,
+        assignment=assignment.id,
+        notebook=assignment.notebook,
+        status="ok",
+        detail="",
+        score=0.0,
+        max_score=float(sum(c.points for c in checks)),
+        seed=seed_for(run_seed, student_id, assignment.id, "<check name>")[:3],
+    )
+    prepared = prepare(assignment, path)
+    if prepared.problem is not None:
+        return unverified(result, checks, prepared.problem.status, prepared.problem.message)
+    result.notes = [f"cell {c.index}: {note}" for c in prepared.cells for note in c.notes]
+    if prepared.static_imports:
+        detail = (
+            "the notebook imports the grading package ("
+            + "; ".join(prepared.static_imports[:3])
+            + ")"
+        )
+        return unverified(result, checks, "imports-autograder", detail)
+    cases = {c.name: c.cases(seed_for(run_seed, student_id, assignment.id, c.name)) for c in checks}
+    task = build_task(
+        assignment,
+        prepared.cells,
+        [(c.name, assignment.function_of(c), cases[c.name]) for c in checks],
+    )
+    outcome = sandbox.run(task)
+    return evaluate(result, assignment, prepared.cells, checks, cases, outcome)
+
+
+def unverified(
+    result: SubmissionResult, checks: list[Check], status: str, detail: str
+) -> SubmissionResult:
+    result.status, result.detail = status, detail
+    generic = f"not graded: {STATUSES[status]}"
+    result.checks = [
+        CheckResult(
+            name=c.name,
+            exercise=c.exercise,
+            visibility=c.visibility,
+            points=0.0,
+            max_points=float(c.points),
+            passed=False,
+            message=f"not graded: {detail}",
+            feedback=generic if c.visibility == "hidden" else f"not graded: {detail}",
+            section=c.section,
+            description=c.description,
+        )
+        for c in checks
+    ]
+    return result
+
+
+def evaluate(
+    result: SubmissionResult,
+    assignment: Assignment,
+    cells: list[CodeCell],
+    checks: list[Check],
+    cases: dict[str, list[Case]],
+    outcome: Outcome,
+) -> SubmissionResult:
+    """Turn a run's outcome into points, messages and a status."""
+    origins = {c.index: c.origin for c in cells}
+    result.cells = [
+        {
+            "index": cell.index,
+            "origin": origins.get(cell.index, "student"),
+            "seconds": cell.seconds,
+            "output": cell.output,
+            "dropped": cell.dropped,
+            "error": cell.error,
+        }
+        for cell in outcome.cells
+    ]
+    result.notes += outcome.notes
+    result.worker = {
+        "ended": outcome.ended,
+        "detail": outcome.detail,
+        "exit_code": outcome.exit_code,
+        "seconds": outcome.seconds,
+        "max_rss_mb": outcome.max_rss_mb,
+        "cpu_seconds": outcome.cpu_seconds,
+        "stragglers": outcome.stragglers,
+        "pid": outcome.pid,
+        "uid": outcome.uid,
+        "isolation": outcome.isolation,
+    }
+    if outcome.modules:
+        detail = (
+            "the code imported the grading package at run time ("
+            + ", ".join(outcome.modules[:3])
+            + ")"
+        )
+        unverified(result, checks, "imports-autograder", detail)
+        return result
+    for check in checks:
+        result.checks.append(judge(assignment, check, cases[check.name], outcome, result.cells))
+    result.score = float(sum(c.points for c in result.checks))
+    result.status, result.detail = _status(outcome, result.cells)
+    return result
+
+
+def judge(
+    assignment: Assignment,
+    check: Check,
+    cases: list[Case],
+    outcome: Outcome,
+    cells: list[dict[str, Any]],
+) -> CheckResult:
+    function = assignment.function_of(check)
+    group = outcome.groups.get(check.name)
+    problem, category = None, "values"
+    if group is None:
+        problem = f"not verified: {outcome.detail or 'the worker stopped before this check'}"
+        category = "unverified"
+    elif group.missing == "not-defined":
+        problem = f"the function {function} is not defined{_defining_cell_hint(function, cells)}"
+        category = "missing"
+    elif group.missing:
+        problem = f"{function} is not a function (it is a {group.missing.split(': ')[-1]})"
+        category = "missing"
+    elif len(group.answers) < len(cases):
+        problem, category = "not verified: the worker stopped during this check", "unverified"
+    else:
+        failures = case_problems(cases, group.answers, first_only=True)
+        if failures:
+            _, problem, category = failures[0]
+    passed = problem is None
+    if passed:
+        message = f"{check.exercise}: {check.name} passed"
+    else:
+        message = (
+            f"{check.exercise}: {problem}\n"
+            f"  checked: {check.description}\n"
+            f"  reread: the section '{check.section}' of the chapter"
+        )
+    return CheckResult(
+        name=check.name,
+        exercise=check.exercise,
+        visibility=check.visibility,
+        points=float(check.points) if passed else 0.0,
+        max_points=float(check.points),
+        passed=passed,
+        message=message,
+        feedback=message if check.visibility == "visible" else _generic(check, passed, category),
+        section=check.section,
+        description=check.description,
+    )
+
+
+def case_problems(
+    cases: Sequence[Case], answers: Sequence[Any], first_only: bool = False
+) -> list[tuple[int, str, str]]:
+    """``(position, problem, category)`` for each case whose answer is wrong.
+
+    The problem is worded as nbgrader's hidden tests word it
+    (:func:`autograder.checks.assert_passes`); the category is one of the keys
+    of the generic messages students see for hidden checks.
+    """
+    found = []
+    for position, (case, answer) in enumerate(zip(cases, answers, strict=False)):
+        if answer.error is not None:
+            problem = f"{describe_input(case)} raised {answer.error}"
+            # Only the exception's type reaches a student's feedback: an identifier, no values.
+            raised = re.match(r"[A-Za-z_][\w.]{0,60}", answer.error)
+            category = "timeout" if answer.kind == "timeout" else f"raised:{raised and raised[0]}"
+        else:
+            try:
+                problem = compare(case, answer.value)
+            except Exception as exc:  # a judge that chokes on a strange answer
+                problem = f"{describe_input(case)}: the answer could not be judged ({exc!r})"
+            wrong_kind = problem is not None and re.search(r"shape|tuple|numeric", problem)
+            category = "shape" if wrong_kind else "values"
+        if problem is not None:
+            found.append((position, problem, category))
+            if first_only:
+                break
+    return found
+
+
+_GENERIC = {
+    "values": "some of its answers have wrong values",
+    "shape": "some of its answers have the wrong shape or type",
+    "raised": "the function raised {} on some inputs (floating-point warnings count as errors)",
+    "timeout": "the function did not finish in time on some inputs",
+    "missing": "the function is not defined (renamed, or its cell fails?)",
+    "unverified": "it could not be verified (the run stopped before it)",
+}
+
+
+def _generic(check: Check, passed: bool, category: str) -> str:
+    """What a student sees of a hidden check: no inputs, no values, no test code."""
+    if passed:
+        return "passed"
+    kind, _, extra = category.partition(":")
+    what = _GENERIC[kind].format(extra if extra and extra != "None" else "an exception")
+    return f"failed: {what}. Reread the section '{check.section}' of the chapter."
+
+
+def _defining_cell_hint(function: str, cells: list[dict[str, Any]]) -> str:
+    for cell in cells:
+        error = cell.get("error")
+        if error and error.get("kind") not in (None, "not-implemented"):
+            return f" (cell {cell['index']} raised {error['type']}: is it defined there?)"
+    return " (was it renamed, or is its cell missing?)"
+
+
+def _status(outcome: Outcome, cells: list[dict[str, Any]]) -> tuple[str, str]:
+    """The most severe status that applies, with a sentence saying why."""
+    errors = [(c["index"], c["error"]) for c in cells if c.get("error")]
+    kinds = {error["kind"] for _, error in errors}
+    answer_kinds = {a.kind for g in outcome.groups.values() for a in g.answers if a.kind}
+
+    def first_cell(kind: str) -> str:
+        for index, error in errors:
+            if error["kind"] == kind:
+                return f"cell {index}: {error['message']}"
+        return ""
+
+    if outcome.ended == "timeout" or "timeout" in kinds | answer_kinds:
+        return "timeout", outcome.detail if outcome.ended == "timeout" else (
+            first_cell("timeout") or "a call of a function ran past its share of the time limit"
+        )
+    if "memory" in kinds | answer_kinds:
+        return "memory", first_cell("memory") or "a call of a function ran out of memory"
+    if outcome.ended in ("too-much-output", "crashed", "sandbox-error"):
+        return outcome.ended, outcome.detail
+    if "process-limit" in kinds | answer_kinds:
+        return "process-limit", first_cell("process-limit") or "a call hit the process limit"
+    if outcome.stragglers:
+        return "leftover-processes", f"{outcome.stragglers} leftover process(es) were killed"
+    if "syntax" in kinds:
+        return "syntax-error", first_cell("syntax")
+    for kind in ("exit", "interrupt", "error"):
+        if kind in kinds:
+            return "cell-error", first_cell(kind)
+    return "ok", ""
+
+
+@functools.cache
+def section_hint(assignment_id: str, label: str) -> str:
+    """Where to reread a section: its title and its place on the course's website."""
+    page = chapter_page(assignment_id)
+    title = section_title(page, label)
+    named = f"'{title}'" if title else f"the section '{label}'"
+    if page is None:
+        return f"reread {named} of the chapter"
+    try:
+        shown = page.relative_to(ROOT)
+    except ValueError:
+        shown = page
+    return f"reread {named} in {shown} (on the website: {shown.with_suffix('.html')}#{label})"
+
+
+def chapter_page(assignment_id: str, root: Path = ROOT) -> Path | None:
+    """The chapter page (MyST Markdown) of an assignment, if the course folder has it."""
+    pages = sorted((root / "chapters" / assignment_id).glob("*.md"))
+    return pages[0] if pages else None
+
+
+def section_title(page: Path | None, label: str) -> str | None:
+    """The heading that follows the MyST label ``(label)=`` on ``page``."""
+    if page is None or not page.is_file():
+        return None
+    lines = page.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if line.strip() == f"({label})=":
+            for following in lines[number + 1 : number + 4]:
+                if following.startswith("#"):
+                    return following.lstrip("#").strip()
+    return None

@@ -1,0 +1,317 @@
+"""What grading writes: grades.csv, results.json, student feedback and the instructor's report.
+
+Every file is written atomically (a temporary file in the same folder, then a
+rename), so an interrupted run leaves either the previous file or the new one,
+never half of one.  Everything a student wrote or printed is HTML-escaped; the
+student's feedback shows hidden checks only by name, points and a generic
+message.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import os
+import re
+import statistics
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from autograder.grading import STATUSES, Assignment, SubmissionResult, section_hint
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def number(value: float) -> str:
+    """Points as people write them: 2, 1.5."""
+    return f"{value:g}"
+
+
+# --------------------------------------------------------------------------- CSV and JSON
+
+
+def grades_csv(results: Sequence[SubmissionResult], assignments: Sequence[Assignment]) -> str:
+    """One row per student and assignment; one column per exercise (empty where not graded)."""
+    exercises = list(dict.fromkeys(e for a in assignments for e in a.exercises))
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["student_id", "assignment", *exercises, "score", "max_score", "status"])
+    for result in sorted(results, key=lambda r: (r.student_id, r.assignment)):
+        scores = result.exercise_scores()
+        writer.writerow(
+            [
+                result.student_id,
+                result.assignment,
+                *(number(scores[e]) if e in scores else "" for e in exercises),
+                number(result.score),
+                number(result.max_score),
+                result.status,
+            ]
+        )
+    return stream.getvalue()
+
+
+def results_json(
+    results: Sequence[SubmissionResult], assignments: Sequence[Assignment], run: dict[str, Any]
+) -> str:
+    """Every check of every submission, with the run's seed and settings."""
+    document = {
+        "run": run,
+        "statuses": dict(Counter(r.status for r in results).most_common()),
+        "status_meanings": STATUSES,
+        "assignments": {
+            a.id: {
+                "notebook": a.notebook,
+                "max_score": a.max_score,
+                "checks": [
+                    {
+                        "name": c.name,
+                        "exercise": c.exercise,
+                        "points": c.points,
+                        "visibility": c.visibility,
+                        "section": c.section,
+                    }
+                    for c in a.checks
+                ],
+            }
+            for a in assignments
+        },
+        "submissions": [
+            r.to_json() for r in sorted(results, key=lambda r: (r.student_id, r.assignment))
+        ],
+    }
+    return json.dumps(document, indent=1, allow_nan=False, default=str) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #222; line-height: 1.45; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; margin: 0.5rem 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f4f4f4; }
+pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; white-space: pre-wrap;
+      font-size: 0.85rem; margin: 0.2rem 0; }
+.pass { color: #1a7f37; font-weight: bold; } .fail { color: #cf222e; font-weight: bold; }
+.status { display: inline-block; padding: 0.1rem 0.5rem; border-radius: 0.3rem;
+          background: #eee; font-family: monospace; }
+.muted { color: #666; font-size: 0.9rem; }
+img { max-width: 100%; }
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        f"<body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def feedback_html(result: SubmissionResult, assignment: Assignment) -> str:
+    """The page a student reads: visible checks in full, hidden checks by outcome only."""
+    parts = [
+        f"<p>Notebook <code>{_e(result.notebook)}</code> · score "
+        f"<strong>{number(result.score)} / {number(result.max_score)}</strong> · "
+        f"status <span class='status'>{_e(result.status)}</span></p>"
+    ]
+    if result.status != "ok":
+        parts.append(f"<p>{_e(STATUSES.get(result.status, ''))}.</p>")
+        if result.detail:
+            parts.append(f"<pre>{_e(result.detail)}</pre>")
+    for exercise in assignment.exercises:
+        rows = [c for c in result.checks if c.exercise == exercise]
+        earned = sum(c.points for c in rows)
+        possible = sum(c.max_points for c in rows)
+        parts.append(
+            f"<h2><code>{_e(exercise)}</code> · {number(earned)} / {number(possible)}</h2>"
+        )
+        parts.append("<table><tr><th>check</th><th>points</th><th>result</th></tr>")
+        for check in rows:
+            verdict = (
+                "<span class='pass'>passed</span>"
+                if check.passed
+                else ("<span class='fail'>failed</span>")
+            )
+            kind = "visible" if check.visibility == "visible" else "hidden"
+            detail = (
+                ""
+                if check.passed
+                else (
+                    f"<pre>{_e(check.feedback)}</pre>"
+                    f"<span class='muted'>{_e(section_hint(assignment.id, check.section))}</span>"
+                )
+            )
+            description = (
+                check.description.replace("``", "") if check.visibility == "visible" else ""
+            )
+            parts.append(
+                f"<tr><td><code>{_e(check.name)}</code> <span class='muted'>({kind})</span>"
+                f"{'<br><span class=muted>' + _e(description) + '</span>' if description else ''}"
+                f"</td><td>{number(check.points)} / {number(check.max_points)}</td>"
+                f"<td>{verdict}{detail}</td></tr>"
+            )
+        parts.append("</table>")
+    problems = [c for c in result.cells if c.get("error") and c["origin"] == "student"]
+    if problems:
+        parts.append("<h2>Cells that raised an error</h2>")
+        parts.append(
+            "<p class='muted'>Your notebook runs top to bottom as after <em>Restart &amp; Run "
+            "All</em>; a cell that fails is reported and the next cells still run.</p>"
+        )
+        for cell in problems:
+            parts.append(f"<p>Cell {cell['index']}:</p><pre>{_e(cell['error']['traceback'])}</pre>")
+    if result.notes:
+        parts.append("<h2>Not run when grading</h2><ul>")
+        parts += [f"<li>{_e(note)}</li>" for note in result.notes]
+        parts.append("</ul>")
+    parts.append(
+        "<p class='muted'>Hidden checks try inputs you have not seen (arrays of other shapes, "
+        "extreme values, float32), drawn at random for each student; their inputs are not "
+        "shown. A failed check names the chapter section to reread.</p>"
+    )
+    title = f"{assignment.id}: feedback for {result.student_id}"
+    return _page(title, "\n".join(parts))
+
+
+def report_html(
+    results: Sequence[SubmissionResult],
+    assignments: Sequence[Assignment],
+    run: dict[str, Any],
+    common: int = 10,
+) -> str:
+    """The instructor's report: scores, pass rates, statuses and the most common failures."""
+    parts = [
+        f"<p>{len(results)} notebooks graded in {run.get('seconds', 0):.1f} s with "
+        f"{run.get('jobs')} parallel worker(s); seed <code>{_e(run.get('seed'))}</code> "
+        f"(<code>--seed {_e(run.get('seed'))}</code> reproduces every grade).</p>"
+    ]
+    for assignment in assignments:
+        mine = [r for r in results if r.assignment == assignment.id]
+        parts.append(
+            f"<h2>{_e(assignment.id)} <span class='muted'>({len(mine)} notebooks)</span></h2>"
+        )
+        if not mine:
+            continue
+        scores = [r.score for r in mine]
+        parts.append(
+            f"<p>mean {statistics.fmean(scores):.2f}, median {statistics.median(scores):g} "
+            f"of {number(assignment.max_score)} points.</p>"
+        )
+        parts.append(_figures(assignment, mine))
+        statuses = Counter(r.status for r in mine)
+        parts.append("<table><tr><th>status</th><th>notebooks</th><th>meaning</th></tr>")
+        for status, count in statuses.most_common():
+            parts.append(
+                f"<tr><td><span class='status'>{_e(status)}</span></td><td>{count}</td>"
+                f"<td>{_e(STATUSES.get(status, ''))}</td></tr>"
+            )
+        parts.append("</table>")
+        parts.append(_common_failures(mine, common))
+        unusual = [r for r in mine if r.status not in ("ok", "missing")]
+        if unusual:
+            parts.append("<h3>Submissions with an unusual status</h3><table>")
+            parts.append("<tr><th>student</th><th>status</th><th>score</th><th>detail</th></tr>")
+            for r in sorted(unusual, key=lambda r: (r.status, r.student_id))[:200]:
+                parts.append(
+                    f"<tr><td>{_e(r.student_id)}</td><td>{_e(r.status)}</td>"
+                    f"<td>{number(r.score)}</td><td>{_e(r.detail[:300])}</td></tr>"
+                )
+            parts.append("</table>")
+    isolation = run.get("isolation") or {}
+    if isolation:
+        parts.append("<h2>Isolation that held in this run</h2><table>")
+        parts += [f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in isolation.items()]
+        parts.append("</table>")
+    return _page("Grading report", "\n".join(parts))
+
+
+def _normalized(message: str) -> str:
+    """A failure's first line without its exercise and numbers, so that random inputs group."""
+    first = message.splitlines()[0] if message else ""
+    first = first.split(": ", 1)[-1]
+    first = re.sub(r"0x[0-9a-f]+", "0x#", first)
+    return re.sub(r"[-+]?\d[\d.e+-]*", "#", first)[:300]
+
+
+def _common_failures(results: Sequence[SubmissionResult], common: int) -> str:
+    """The most frequent ways checks failed; runs that did not finish are in the status table."""
+    notebooks: dict[str, set[tuple[str, str]]] = {}
+    checks: dict[str, set[str]] = {}
+    examples: dict[str, str] = {}
+    for result in results:
+        for check in result.checks:
+            unrun = ("not graded", "not verified")
+            if check.passed or check.message.split(": ", 1)[-1].startswith(unrun):
+                continue
+            if check.message.startswith(unrun):
+                continue
+            key = _normalized(check.message)
+            notebooks.setdefault(key, set()).add((result.student_id, result.assignment))
+            checks.setdefault(key, set()).add(check.name)
+            examples.setdefault(key, check.message.splitlines()[0])
+    if not notebooks:
+        return "<p>No check failed on code that ran.</p>"
+    ranked = sorted(notebooks, key=lambda k: (-len(notebooks[k]), k))[:common]
+    rows = [
+        f"<tr><td>{', '.join(f'<code>{_e(c)}</code>' for c in sorted(checks[key]))}</td>"
+        f"<td>{len(notebooks[key])}</td><td><pre>{_e(examples[key])}</pre></td></tr>"
+        for key in ranked
+    ]
+    return (
+        "<h3>Most common failures</h3><table><tr><th>checks</th><th>notebooks</th>"
+        "<th>example message</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _figures(assignment: Assignment, results: Sequence[SubmissionResult]) -> str:
+    """The score histogram and per-check pass rates, as inline SVG images."""
+    from matplotlib.figure import Figure  # the grader imports matplotlib only for the report
+
+    figure = Figure(figsize=(10, 3.2), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    scores = [r.score for r in results]
+    top = assignment.max_score
+    bins = [b - 0.5 for b in range(int(top) + 2)] if float(top).is_integer() else 20
+    left.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
+    left.set_xlabel("score")
+    left.set_ylabel("notebooks")
+    left.set_title(f"Scores (out of {number(top)})")
+    names = [c.name for c in assignment.checks]
+    passes = Counter(c.name for r in results for c in r.checks if c.passed)
+    rates = [100 * passes[name] / len(results) for name in names]
+    positions = range(len(names))
+    right.barh(positions, rates, color="#55a868")
+    right.set_yticks(positions, names)
+    right.invert_yaxis()
+    right.set_xlim(0, 100)
+    right.set_xlabel("% of notebooks passing")
+    right.set_title("Pass rate per check")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"<img alt='score histogram and pass rates' src='data:image/svg+xml;base64,{data}'>"

@@ -1,0 +1,801 @@
+"""What runs in a sandboxed worker: one submission's cells, then calls of its functions.
+
+A worker is a process forked by a zygote (:mod:`autograder.runner.zygote`) for
+one submission only.  :func:`serve` puts the process in its sandbox (its own
+session, namespaces, resource limits, an unprivileged uid where possible), runs
+the notebook's code cells in order in one namespace as Jupyter would, then calls
+the named functions on the inputs it was given, and streams what happened back
+to the grader as :mod:`~autograder.runner.wire` frames on one file descriptor:
+
+1. ``{"type": "cells", ...}``: per cell, its error (if any) and captured output,
+   and which forbidden modules the code imported;
+2. ``{"type": "group", ...}`` per group of calls, as soon as it is done, so that
+   a later timeout or crash does not lose what was verified before it;
+3. ``{"type": "done", ...}``.
+
+The worker never sees an expected answer: it only returns what the student's
+functions returned, as plain data; the grader compares.  It never imports the
+grading package either (the zygote removed it from ``sys.modules``), so that
+importing it from student code is visible: statically in the source, in
+``sys.modules`` after the cells ran, and through an audit hook that sees every
+import and every opened file while student code runs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import importlib
+import io
+import linecache
+import os
+import resource
+import shutil
+import signal
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import numpy as np
+
+from autograder.runner import system, wire
+
+#: Shares of the wall-clock budget: cells must end by the first, calls by the second;
+#: the grader kills the whole process tree at the full budget.
+CELLS_SHARE = 0.7
+CALLS_SHARE = 0.9
+WORKDIR_NAME = "submission"
+MS_RDONLY = 1
+# Taken now, in the zygote: a student who rebinds np.errstate or warnings.simplefilter
+# changes the module's attribute, not what the worker calls.
+_ERRSTATE = np.errstate
+_CATCH_WARNINGS = warnings.catch_warnings
+_SIMPLEFILTER = warnings.simplefilter
+
+
+class SoftTimeout(BaseException):
+    """Raised in student code by the worker's alarm when its share of time is over."""
+
+
+@dataclass
+class SandboxSettings:
+    """How a zygote's workers are confined; decided once, when the zygote starts.
+
+    ``uid`` is the unprivileged uid workers switch to (None: keep the zygote's);
+    ``namespaces`` asks for new network and mount namespaces; ``expose`` lists
+    interpreter folders to keep reachable for that uid when an ancestor folder
+    is private (a Python installed under ``/root``, say).
+    """
+
+    uid: int | None = None
+    namespaces: bool = True
+    expose: list[str] = field(default_factory=list)
+
+
+def serve(job_bytes: bytes, result_fd: int, workdir: str, settings: SandboxSettings) -> NoReturn:
+    """Run one job in this freshly forked process, then exit; never returns.
+
+    Where a PID namespace could be made, the student's code runs two forks
+    further down (see :func:`_in_pid_namespace`); this process then only passes
+    on how that code ended.
+    """
+    code = 0
+    try:
+        job = wire.decode(job_bytes)
+        isolation, reference = enter_sandbox(job, result_fd, workdir, settings)
+        if isolation.get("processes-namespace", "").startswith("yes"):
+            _in_pid_namespace(job, result_fd, isolation, reference)
+        Session(job, Channel(result_fd), isolation, reference).run()
+    except BaseException:  # pragma: no cover - reported as a crash by the grader
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _in_pid_namespace(job, result_fd: int, isolation, reference) -> NoReturn:
+    """Fork the namespace's init, which forks the session; end as the session ended.
+
+    Inside a PID namespace the student's code can signal nothing outside it
+    (``kill(-1)`` reaches only its own processes, never the grader's, even
+    with the grader's uid), and when the init ends the kernel kills whatever
+    is left in it.  The init counts those leftovers for the grader, then tells
+    this process, through a pipe the student's code never holds, how the
+    session ended, so that the grader sees the same exit as without it.
+    """
+    status_read, status_write = os.pipe()
+    init = os.fork()
+    if init == 0:
+        os.close(status_read)
+        _init(job, result_fd, isolation, reference, status_write)
+    os.close(status_write)
+    os.close(result_fd)
+    os.waitpid(init, 0)
+    data = os.read(status_read, 16)
+    if len(data) != 4:
+        os._exit(70)
+    status = int.from_bytes(data, "little", signed=True)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            signal.signal(number, signal.SIG_DFL)
+        except (OSError, ValueError):  # SIGKILL and SIGSTOP keep their default anyway
+            pass
+        os.kill(os.getpid(), number)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 70)
+
+
+def _init(job, result_fd: int, isolation, reference, status_write: int) -> NoReturn:
+    """Process 1 of the namespace: run the session, then kill and count what it left."""
+    status = 70 << 8
+    try:
+        _die_with_parent()
+        session = os.fork()
+        if session == 0:
+            os.close(status_write)
+            code = 0
+            try:
+                _die_with_parent()
+                Session(job, Channel(result_fd), isolation, reference).run()
+            except BaseException:  # pragma: no cover - reported as a crash
+                code = 70
+            finally:
+                os._exit(code)
+        for number in range(1, signal.NSIG):  # student code may signal its init: ignored
+            if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD):
+                try:
+                    signal.signal(number, signal.SIG_IGN)
+                except (OSError, ValueError):
+                    pass
+        while True:  # orphans of the session are re-parented here meanwhile
+            pid, status = os.waitpid(-1, 0)
+            if pid == session:
+                break
+        os.kill(-1, signal.SIGKILL)  # everything else in the namespace
+        leftovers = 0
+        while True:
+            try:
+                os.waitpid(-1, 0)
+                leftovers += 1
+            except ChildProcessError:
+                break
+        try:
+            os.write(result_fd, wire.encode({"type": "reaped", "stragglers": leftovers}))
+        except OSError:
+            pass
+    finally:
+        os.write(status_write, status.to_bytes(4, "little", signed=True))
+        os._exit(0)
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (the setting does not survive fork or setuid)."""
+    try:
+        system.prctl(system.PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+class Channel:
+    """Writes frames to the grader; only the worker process itself may write."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.pid = os.getpid()
+
+    def send(self, message: dict[str, Any]) -> None:
+        if os.getpid() != self.pid:  # a fork of the student's: not ours to report
+            os._exit(0)
+        data = memoryview(wire.encode(message))
+        while data:
+            try:
+                written = os.write(self.fd, data)
+            except InterruptedError:  # pragma: no cover
+                continue
+            except OSError:  # the grader is gone: nothing left to do
+                os._exit(0)
+            data = data[written:]
+
+
+# --------------------------------------------------------------------------- confinement
+
+
+def enter_sandbox(
+    job: dict[str, Any], result_fd: int, workdir: str, settings: SandboxSettings
+) -> tuple[dict[str, str], Any]:
+    """Confine this process; return what held (for the record) and the reference module.
+
+    The reference module is imported only when a call passes one of its
+    functions to the student's; otherwise it is None.
+    """
+    held: dict[str, str] = {}
+    limits = job["limits"]
+    os.setsid()  # its own session and process group, apart from the grader's
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + 1, 1 << 16)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file raises instead of killing
+
+    reference = _import_reference(job)
+    # Opened now: a private /tmp may soon hide the folder's path.
+    data_fd = (
+        os.open(job["data_dir"], os.O_RDONLY | os.O_DIRECTORY) if job.get("data_dir") else None
+    )
+    private_tmp = False
+    if settings.namespaces:
+        private_tmp = _enter_namespaces(held, limits, settings)
+    else:
+        held["network"] = "not isolated (namespaces disabled)"
+    held["grading-package"] = "import detected (static, sys.modules, audit hook)"
+    if private_tmp:
+        try:
+            for path in job.get("forbidden_paths", ()):
+                # An empty read-only tmpfs over the package: it cannot even be read.
+                flags = system.MS_NOSUID | system.MS_NODEV | MS_RDONLY
+                system.mount("tmpfs", path.rstrip(os.sep), "tmpfs", flags, "size=4k,mode=555")
+            held["grading-package"] += "; hidden from the worker's file system"
+        except OSError:
+            pass
+    if private_tmp:
+        workdir = os.path.join("/tmp", WORKDIR_NAME)
+        os.mkdir(workdir, 0o700)
+    held["workdir"] = "private tmpfs" if private_tmp else "temporary folder"
+    if data_fd is not None:
+        shutil.copytree(
+            f"/proc/self/fd/{data_fd}",
+            workdir,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"),
+        )
+        os.close(data_fd)
+    uid = settings.uid
+    if uid is not None:
+        for root, dirs, files in os.walk(workdir):
+            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                os.chown(name, uid, uid)
+    os.chdir(workdir)
+
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_FSIZE, limits["file_size_mb"] << 20)
+    # The address space already holds the interpreter and the preloaded libraries,
+    # so the limit is what the submission may add to them.
+    _limit(resource.RLIMIT_AS, _address_space() + (limits["memory_mb"] << 20))
+    held["memory"] = f"{limits['memory_mb']} MiB address space (RLIMIT_AS)"
+    _try(held, "no-new-privileges", lambda: system.prctl(system.PR_SET_NO_NEW_PRIVS, 1))
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        held["uid"] = f"unprivileged uid {uid}"
+        _limit(resource.RLIMIT_NPROC, limits["processes"])
+        held["processes"] = f"at most {limits['processes']} (RLIMIT_NPROC)"
+    else:
+        held["uid"] = f"same uid as the grader ({os.getuid()})"
+        if os.getuid() != 0:
+            # Counted over all of this user's processes, so allow for those already running.
+            mine = sum(1 for p in system.process_table().values() if p.uid == os.getuid())
+            _limit(resource.RLIMIT_NPROC, mine + limits["processes"])
+            held["processes"] = f"{limits['processes']} more than the user's (RLIMIT_NPROC)"
+        else:
+            held["processes"] = "not capped (root ignores RLIMIT_NPROC)"
+    for module in [m for m in sys.modules if _forbidden(m, job)]:
+        del sys.modules[module]  # the reference, if imported above: out of the student's sight
+    # Set after the uid change, which clears it.
+    _try(held, "parent-death", lambda: system.prctl(system.PR_SET_PDEATHSIG, signal.SIGKILL))
+    os.environ.update(
+        HOME=workdir,
+        TMPDIR=workdir,
+        PWD=workdir,
+        MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"),
+    )
+    return held, reference
+
+
+def _forbidden(module: str, job: dict[str, Any]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in job.get("forbidden_modules", ()))
+
+
+def _import_reference(job: dict[str, Any]) -> Any:
+    """The reference module, if some call passes one of its functions (imported before hiding)."""
+
+    def refs(values):
+        for value in values:
+            if isinstance(value, wire.FunctionRef):
+                yield value
+                yield from refs(value.bound)
+
+    wanted = any(
+        ref.of == "reference"
+        for g in job["groups"]
+        for c in g["cases"]
+        for ref in refs([*c["args"], *c["kwargs"].values()])
+    )
+    if wanted and job.get("reference_module"):
+        return importlib.import_module(job["reference_module"])
+    return None
+
+
+def _enter_namespaces(held: dict[str, str], limits: dict[str, Any], settings) -> bool:
+    """New network, mount and (if possible) PID namespaces; a private /tmp.
+
+    Returns whether /tmp is private.  Without root, a user namespace comes
+    first (where the system allows unprivileged ones), mapping our own ids so
+    that files we create keep belonging to us.
+    """
+    base = system.CLONE_NEWNET | system.CLONE_NEWNS
+    uid, gid = os.getuid(), os.getgid()  # before a user namespace hides them
+    if os.geteuid() != 0:
+        base |= system.CLONE_NEWUSER
+    error = None
+    for flags in (base | system.CLONE_NEWPID, base):
+        try:
+            system.unshare(flags)
+        except OSError as exc:
+            error = exc
+            continue
+        held["processes-namespace"] = (
+            "yes: student code can signal only its own processes"
+            if flags & system.CLONE_NEWPID
+            else "no"
+        )
+        break
+    else:
+        held["network"] = f"not isolated (no network namespace: {error.strerror or error})"
+        if settings.expose:
+            settings.uid = None  # its interpreter would be out of the unprivileged uid's reach
+        return False
+    if base & system.CLONE_NEWUSER:
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    held["network"] = "isolated (empty network namespace)"
+    try:
+        system.mount("none", "/", None, system.MS_REC | system.MS_PRIVATE, None)
+        # Opened before /tmp is replaced: a folder to expose may live under /tmp.
+        handles = [(path, os.open(path, os.O_RDONLY | os.O_DIRECTORY)) for path in settings.expose]
+        flags = system.MS_NOSUID | system.MS_NODEV
+        system.mount("tmpfs", "/tmp", "tmpfs", flags, f"size={limits['workdir_mb']}m,mode=1777")
+    except OSError as exc:
+        held["filesystem"] = f"shared /tmp (no private mount: {exc.strerror or exc})"
+        if settings.expose:
+            settings.uid = None
+        return False
+    held["filesystem"] = "private /tmp and /dev/shm (tmpfs, gone with the worker)"
+    try:
+        system.mount("tmpfs", "/dev/shm", "tmpfs", flags, "size=16m,mode=1777")
+    except OSError:
+        held["filesystem"] = "private /tmp (tmpfs, gone with the worker); shared /dev/shm"
+    try:
+        expose(handles)
+    except OSError as exc:
+        # Without its interpreter the unprivileged uid could not import anything.
+        settings.uid = None
+        held["exposed"] = f"failed ({exc.strerror or exc}): the worker keeps the zygote's uid"
+    finally:
+        for _, fd in handles:
+            os.close(fd)
+    return True
+
+
+def expose(handles: list[tuple[str, int]]) -> None:
+    """Keep folders reachable though an ancestor folder is private, hiding that ancestor's rest.
+
+    ``handles`` are ``(path, open descriptor)`` pairs.  Each folder is
+    bind-mounted aside (in the private /tmp) through its descriptor, a
+    world-readable tmpfs covers its private ancestor (when that ancestor is
+    still there: under /tmp it is gone), and the folder is mounted back at its
+    own path.  Used for an interpreter installed under ``/root``, say.
+    """
+    stashes = []
+    for number, (_, fd) in enumerate(handles):
+        stash = f"/tmp/.exposed-{number}"
+        os.mkdir(stash, 0o755)
+        system.mount(f"/proc/self/fd/{fd}", stash, None, system.MS_BIND | system.MS_REC, None)
+        stashes.append(stash)
+    covered = set()
+    for path, _ in handles:
+        ancestor = private_ancestor(path)
+        if ancestor is not None and ancestor not in covered:
+            system.mount("tmpfs", ancestor, "tmpfs", system.MS_NOSUID | system.MS_NODEV, "mode=755")
+            covered.add(ancestor)
+    for (path, _), stash in zip(handles, stashes, strict=True):
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        system.mount(stash, path, None, system.MS_BIND | system.MS_REC, None)
+
+
+def private_ancestor(path: str) -> str | None:
+    """The highest existing ancestor folder of ``path`` that others may not enter, if any."""
+    parts = os.path.abspath(path).split(os.sep)[1:-1]
+    current = ""
+    for part in parts:
+        current += os.sep + part
+        try:
+            mode = os.stat(current).st_mode
+        except FileNotFoundError:
+            return None
+        if not mode & 0o001:
+            return current
+    return None
+
+
+def _limit(which: int, value: int) -> None:
+    # Soft and hard alike, so that the student's code cannot raise the limit again.  Where the
+    # system refuses a limit (some are not enforced outside Linux), the others still hold.
+    try:
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+    except (OSError, ValueError):
+        pass
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) << 10
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return 0
+
+
+def _try(held: dict[str, str], name: str, action) -> None:
+    try:
+        action()
+        held[name] = "yes"
+    except OSError as exc:
+        held[name] = f"no ({exc.strerror or exc})"
+
+
+# --------------------------------------------------------------------------- execution
+
+
+class Capture(io.TextIOBase):
+    """A text stream keeping the first ``limit`` characters written to it."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class IPythonStub:
+    """What ``get_ipython()`` returns: magics called through it are recorded, not run."""
+
+    HARMLESS = frozenset({"matplotlib", "config", "load_ext", "reload_ext", "autoreload"})
+
+    def __init__(self, notes: list[str]):
+        self._notes = notes
+
+    def run_line_magic(self, name: str, line: str = "", *args: Any, **kwargs: Any) -> None:
+        if name not in self.HARMLESS:
+            self._notes.append(f"get_ipython().run_line_magic({name!r}, ...) was not run")
+
+    def run_cell_magic(self, name: str, line: str = "", cell: str = "", *args, **kwargs) -> None:
+        self._notes.append(f"get_ipython().run_cell_magic({name!r}, ...) was not run")
+
+    def system(self, command: str, *args: Any, **kwargs: Any) -> None:
+        self._notes.append("get_ipython().system(...) was not run")
+
+    def __getattr__(self, name: str):
+        def ignored(*args: Any, **kwargs: Any) -> None:
+            self._notes.append(f"get_ipython().{name}(...) was not run")
+
+        return ignored
+
+
+class Session:
+    """One submission's run inside the worker: cells, then groups of calls."""
+
+    def __init__(
+        self, job: dict[str, Any], channel: Channel, isolation: dict[str, str], reference: Any
+    ):
+        self.job = job
+        self.reference = reference
+        self.channel = channel
+        self.isolation = isolation
+        self.pid = os.getpid()
+        self.start = time.monotonic()
+        self.budget = float(job["limits"]["timeout"])
+        self.text_limit = int(job["limits"]["text_kb"]) << 10
+        self.forbidden = tuple(job.get("forbidden_modules", ()))
+        self.forbidden_paths = tuple(job.get("forbidden_paths", ()))
+        self.watching = False
+        self.seen: list[str] = []
+        self.notes: list[str] = []
+        self._last_capture = Capture(0)
+        self.namespace: dict[str, Any] = {
+            "__name__": "__main__",
+            "__builtins__": builtins,
+            "get_ipython": lambda: IPythonStub(self.notes),
+            "display": lambda *objects, **kwargs: print(*objects),
+        }
+        sys.addaudithook(self._audit)
+
+    # -- detection of the forbidden package -------------------------------------------
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.watching:
+            return
+        if event == "import" and args and isinstance(args[0], str):
+            if self._is_forbidden(args[0]) and args[0] not in self.seen:
+                self.seen.append(args[0])
+        elif event == "open" and args and isinstance(args[0], str | bytes):
+            path = os.fsdecode(args[0])
+            if any(path.startswith(p) for p in self.forbidden_paths) and path not in self.seen:
+                self.seen.append(path)
+
+    def _is_forbidden(self, module: str) -> bool:
+        return any(module == p or module.startswith(p + ".") for p in self.forbidden)
+
+    def _forbidden_modules(self) -> list[str]:
+        return sorted(m for m in list(sys.modules) if self._is_forbidden(m))
+
+    # -- running ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        signal.signal(signal.SIGALRM, self._alarm)
+        count = len(self.job["cells"])
+        cells = [self._run_cell(cell, count - n - 1) for n, cell in enumerate(self.job["cells"])]
+        modules = self._forbidden_modules()
+        self.channel.send(
+            {
+                "type": "cells",
+                "cells": cells,
+                "modules": modules,
+                "seen": list(self.seen),
+                "notes": list(self.notes),
+                "isolation": self.isolation,
+            }
+        )
+        if not (modules or self.seen):
+            self._run_groups()
+        self.channel.send(
+            {"type": "done", "modules": self._forbidden_modules(), "seen": list(self.seen)}
+        )
+
+    def _alarm(self, signum: int, frame: Any) -> None:
+        raise SoftTimeout()
+
+    def _remaining(self, share: float) -> float:
+        return self.start + share * self.budget - time.monotonic()
+
+    def _guarded(self, seconds: float, action):
+        """Run ``action`` as student code for at most ``seconds``.
+
+        Returns ``("ok", value)`` or ``("raised", exception)``.
+        """
+        if seconds <= 0:
+            return "raised", SoftTimeout()
+        signal.signal(signal.SIGALRM, self._alarm)
+        capture = Capture(self.text_limit)
+        try:
+            sys.stdout = sys.stderr = capture
+            self.watching = True
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+            try:
+                outcome = "ok", action()
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                self.watching = False
+        except BaseException as exc:
+            self.watching = False
+            outcome = "raised", exc
+        finally:
+            sys.stdout = sys.stderr = Capture(0)
+        if os.getpid() != self.pid:  # a fork made by student code returned here: end it
+            os._exit(0)
+        self._last_capture = capture
+        return outcome
+
+    def _run_cell(self, cell: dict[str, Any], later: int) -> dict[str, Any]:
+        index, source = cell["index"], cell["source"]
+        filename = f"<cell {index}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        report: dict[str, Any] = {"index": index, "error": None, "output": "", "dropped": 0}
+        started = time.monotonic()
+        try:
+            code = compile(source, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            report["error"] = self._describe(exc, "syntax")
+            report["seconds"] = 0.0
+            return report
+        # A cell that never ends must leave some time to the cells after it.
+        remaining = self._remaining(CELLS_SHARE)
+        reserve = min(0.5 * remaining, 0.05 * self.budget * later)
+        outcome, value = self._guarded(remaining - reserve, lambda: exec(code, self.namespace))
+        report["seconds"] = round(time.monotonic() - started, 4)
+        report["output"] = self._last_capture.text()
+        report["dropped"] = self._last_capture.dropped
+        if outcome == "raised":
+            report["error"] = self._describe(value, _kind(value))
+        return report
+
+    def _run_groups(self) -> None:
+        groups = self.job["groups"]
+        for position, group in enumerate(groups):
+            share = self._remaining(CALLS_SHARE) / (len(groups) - position)
+            deadline = time.monotonic() + share
+            self.channel.send({"type": "group", **self._run_group(group, deadline)})
+
+    def _run_group(self, group: dict[str, Any], deadline: float) -> dict[str, Any]:
+        result: dict[str, Any] = {"name": group["name"], "missing": None, "answers": []}
+        func = self.namespace.get(group["function"])
+        if func is None:
+            result["missing"] = "not-defined"
+            return result
+        if not callable(func):
+            result["missing"] = f"not-callable: {type(func).__name__}"
+            return result
+        for case in group["cases"]:
+            result["answers"].append(self._call(func, case, deadline))
+        return result
+
+    def _call(self, func, case: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """One call, with the semantics of ``autograder.checks.core.call_case``.
+
+        Floating-point overflow, invalid operations and division by zero raise,
+        underflow does not; every warning is an error; array inputs are fresh
+        copies; functions named by the case are the reference's or the student's.
+        """
+        try:
+            args = [self._resolve(v) for v in case["args"]]
+            kwargs = {k: self._resolve(v) for k, v in case["kwargs"].items()}
+        except NameError as exc:
+            return {"error": f"NameError: {exc}", "kind": "error"}
+
+        def attempt():
+            with _CATCH_WARNINGS():
+                _SIMPLEFILTER("error")
+                with _ERRSTATE(over="raise", invalid="raise", divide="raise", under="ignore"):
+                    value = func(*args, **kwargs)
+            return to_plain(value, self.job["limits"]["answer_mb"] << 20)
+
+        outcome, value = self._guarded(deadline - time.monotonic(), attempt)
+        if outcome == "ok":
+            return {"value": value}
+        return {"error": _one_line(value), "kind": _kind(value)}
+
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, wire.FunctionRef):
+            if value.of == "reference" and self.reference is not None:
+                func = getattr(self.reference, value.name)
+            elif value.of == "student" and value.name in self.namespace:
+                func = self.namespace[value.name]
+            else:
+                raise NameError(f"the function {value.name!r} is not defined")
+            if not value.bound:
+                return func
+            bound = tuple(self._resolve(b) for b in value.bound)
+            return lambda first: func(first, *bound)
+        return value.copy() if isinstance(value, np.ndarray) else value
+
+    def _describe(self, exc: BaseException, kind: str) -> dict[str, Any]:
+        """Type, message and a traceback limited to the student's cells."""
+        frames = [
+            (frame, line)
+            for frame, line in traceback.walk_tb(exc.__traceback__)
+            if frame.f_code.co_filename != __file__
+        ]
+        try:
+            lines = traceback.StackSummary.extract(iter(frames)).format()
+            if isinstance(exc, SoftTimeout):
+                lines.append(_one_line(exc) + "\n")
+            else:
+                lines += traceback.format_exception_only(type(exc), exc)
+            text = "".join(lines)
+        except BaseException:
+            text = type(exc).__name__
+        if frames:
+            text = "Traceback (most recent call last):\n" + text
+        return {
+            "type": "TimeoutError" if isinstance(exc, SoftTimeout) else type(exc).__name__,
+            "message": _one_line(exc),
+            "traceback": text[-self.text_limit :],
+            "kind": kind,
+        }
+
+
+def _kind(exc: BaseException) -> str:
+    """A word for what went wrong, which the grader turns into a status."""
+    if isinstance(exc, SoftTimeout):
+        return "timeout"
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, SystemExit):
+        return "exit"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupt"
+    if isinstance(exc, NotImplementedError):
+        return "not-implemented"
+    if isinstance(exc, SyntaxError):
+        return "syntax"
+    if isinstance(exc, OSError) and exc.errno == errno.EAGAIN:
+        return "process-limit"
+    return "error"
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message``, as ``call_case`` words it; the message is the student's, so guarded."""
+    if isinstance(exc, SoftTimeout):
+        return "TimeoutError: stopped, it ran past its share of the time limit"
+    try:
+        text = str(exc)
+    except BaseException:
+        text = "<the exception's message could not be read>"
+    return f"{type(exc).__name__}: {text}"[:2000]
+
+
+def to_plain(value: Any, max_bytes: int) -> Any:
+    """The value as data the grader can receive: what ``numpy.asarray`` would see in it.
+
+    Containers keep their kind (a tuple stays a tuple, for checks of several
+    results); exact built-in numbers, strings and NumPy numbers pass as they are;
+    anything else (array subclasses, objects with ``__array__``, numbers whose
+    class redefines comparison) becomes the plain array NumPy makes of it, or a
+    :class:`~autograder.runner.wire.Foreign` description when that is not numeric.
+    """
+    return _plain(value, max_bytes, 0)
+
+
+def _plain(value: Any, max_bytes: int, depth: int) -> Any:
+    kind = type(value)
+    if value is None or kind in (bool, int, float, complex):
+        return value if kind is not complex else np.complex128(value)
+    if kind is str:
+        return value[:2000]
+    if kind is np.ndarray or kind in wire._NUMPY_SCALARS:
+        if value.dtype.kind in "biufc":
+            if value.nbytes > max_bytes:
+                return wire.Foreign(f"<an array of shape {value.shape}, too large to check>")
+            return value
+        return wire.Foreign(f"<an array of dtype {value.dtype}>")
+    if isinstance(value, tuple | list) and depth < wire.MAX_DEPTH and len(value) <= 10_000:
+        items = [_plain(v, max_bytes, depth + 1) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict) and depth < wire.MAX_DEPTH and len(value) <= 10_000:
+        return {str(k): _plain(v, max_bytes, depth + 1) for k, v in value.items()}
+    try:
+        array = np.asarray(value)
+    except Exception:
+        array = None
+    if array is not None and type(array) is np.ndarray and array.dtype.kind in "biufc":
+        return _plain(array, max_bytes, depth)
+    try:
+        text = repr(value)[:200]
+    except Exception:
+        text = "?"
+    return wire.Foreign(f"<{kind.__name__} object: {text}>")

@@ -1,0 +1,162 @@
+"""``python -m autograder``: usage errors, a class graded end to end, and a student's check."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import reference as ref
+from autograder.checks.core import check, elementwise_cases
+from autograder.cli.check import check_notebook, elementwise_probes
+from autograder.grading import load_assignment
+from autograder.runner.pool import Limits, Sandbox
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+NAME = "sigmoid_exercise.ipynb"
+
+
+def autograder(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["grade"],
+        ["grade", "no-such-folder", "--out", "x"],
+        ["grade", ".", "--out", "x", "--assignment", "99_nothing"],
+        ["grade", ".", "--out", "x", "--timeout", "-1"],
+        ["check", "no-such-notebook.ipynb"],
+        ["check", "README.md"],
+        ["gradescope", "99_nothing", "--out", "x.zip"],
+    ],
+)
+def test_usage_errors_exit_2(args):
+    completed = autograder(*args)
+    assert completed.returncode == 2, completed.stderr
+    assert "usage:" in completed.stderr
+
+
+def make_class(root: Path, students: dict[str, str]) -> Path:
+    for student, source in students.items():
+        folder = root / student / "01_sigmoid"
+        folder.mkdir(parents=True)
+        shutil.copy(SUBMISSIONS / source / "01_sigmoid" / NAME, folder / NAME)
+    (root / "no-submission").mkdir()
+    return root
+
+
+def test_grade_a_class(tmp_path):
+    submitted = make_class(
+        tmp_path / "submitted",
+        {"ann": "complete", "bob": "textbook-sigmoid", "cyd": "untouched"},
+    )
+    out = tmp_path / "out"
+    first = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2", "--seed", "11")
+    assert first.returncode == 0, first.stderr
+    assert "graded 4 notebooks of 4 students" in first.stdout
+    assert len([line for line in first.stderr.splitlines() if line.startswith("[")]) == 4
+    rows = {
+        r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
+    }
+    assert {s: (r["score"], r["status"]) for s, r in rows.items()} == {
+        "ann": ("9", "ok"),
+        "bob": ("5", "ok"),
+        "cyd": ("0", "ok"),
+        "no-submission": ("0", "missing"),
+    }
+    results = json.loads((out / "results.json").read_text())
+    assert results["run"]["seed"] == 11
+    assert (out / "feedback" / "bob" / "01_sigmoid.html").is_file()
+    assert (out / "report.html").is_file()
+
+    again = tmp_path / "again"
+    assert autograder("grade", str(submitted), "--out", str(again), "--seed", "11").returncode == 0
+    redone = json.loads((again / "results.json").read_text())
+
+    def verdicts(document):
+        return [
+            (
+                s["student_id"],
+                s["score"],
+                [(c["name"], c["passed"], c["message"]) for c in s["checks"]],
+            )
+            for s in document["submissions"]
+        ]
+
+    assert verdicts(redone) == verdicts(results)
+
+
+def test_check_explains_failures(tmp_path):
+    shutil.copy(SUBMISSIONS / "wrong-logit" / "01_sigmoid" / NAME, tmp_path / NAME)
+    completed = autograder("check", NAME, cwd=tmp_path)
+    assert completed.returncode == 1, completed.stderr
+    out = completed.stdout
+    assert "PASS sigmoid_visible (1/1)" in out
+    assert "FAIL logit_visible (0/1)" in out
+    assert "smallest failing input: 0.1" in out
+    assert "expected: -2.197224577336219 (float64)" in out
+    assert "got:" in out and "hint: reread 'The inverse: the logit'" in out
+    assert "sigmoid.html#sigmoid-logit" in out
+    assert "Visible checks: 2 of 3 points." in out
+
+
+def test_check_passes_a_complete_notebook(tmp_path):
+    shutil.copy(SUBMISSIONS / "complete" / "01_sigmoid" / NAME, tmp_path / NAME)
+    completed = autograder("check", str(tmp_path / NAME))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Visible checks: 3 of 3 points." in completed.stdout
+
+
+def test_check_finds_the_smallest_failing_element(tmp_path):
+    @check(exercise="sigmoid", points=1, visibility="visible", section="sigmoid-stable")
+    def sigmoid_on_a_grid(rng):
+        """``sigmoid`` on a grid from -20 to 20."""
+        return elementwise_cases(ref.sigmoid, [np.linspace(-20.0, 20.0, 41)])
+
+    assignment = load_assignment("01_sigmoid")
+    assignment = replace(assignment, checks=(sigmoid_on_a_grid,))
+    notebook = nbformat.read(SUBMISSIONS / "complete" / "01_sigmoid" / NAME, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid":
+            # Planted fault: wrong only where |x| > 7.
+            cell.source = (
+                "def sigmoid(x):\n    x = np.asarray(x, dtype=float)\n"
+                "    return np.where(np.abs(x) > 7, 0.5, 1 / (1 + np.exp(-x)))"
+            )
+    nbformat.write(notebook, tmp_path / NAME)
+    with Sandbox(Limits(timeout=5)) as sandbox:
+        report = check_notebook(assignment, tmp_path / NAME, sandbox)
+    text = report.text()
+    assert "FAIL sigmoid_on_a_grid" in text
+    assert "smallest failing input: [-8.] (shape (1,), float64)" in text
+    assert "got:      [0.5] (shape (1,), float64)" in text
+    assert "hint: reread 'The stable sigmoid" in text or "sigmoid-stable" in text
+
+
+def test_elementwise_probes_only_for_elementwise_cases():
+    (case,) = elementwise_cases(ref.sigmoid, [np.array([[3.0, -1.0], [0.5, 2.0]])])
+    probes = elementwise_probes(case)
+    assert [p.args[0].item() for p in probes] == [0.5, -1.0, 2.0, 3.0]
+    assert probes[0].args[0].shape == (1, 1)
+    assert probes[0].expected.item() == ref.sigmoid(0.5)
+    (scalar,) = elementwise_cases(ref.sigmoid, [1.0])
+    assert elementwise_probes(scalar) == []

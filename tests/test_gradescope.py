@@ -1,0 +1,118 @@
+"""The Gradescope round trip: build the zip, unpack it into an /autograder-shaped folder, run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.gradescope import build_zip
+from autograder.runner import system
+
+pytestmark = pytest.mark.skipif(not system.LINUX, reason="the sandbox needs Linux")
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+NAME = "sigmoid_exercise.ipynb"
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("zip") / "autograder.zip"
+    completed = subprocess.run(
+        [sys.executable, "-m", "autograder", "gradescope", "01_sigmoid", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return out
+
+
+def gradescope_run(autograder_zip: Path, root: Path, submission: Path | None, metadata=None):
+    """Lay out ``root`` as Gradescope does, then run ``run_autograder``; return results.json."""
+    with zipfile.ZipFile(autograder_zip) as archive:
+        archive.extractall(root / "source")
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "run_autograder").chmod(0o755)
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    if submission is not None:
+        shutil.copy(submission, root / "submission" / NAME)
+    if metadata is not None:
+        (root / "submission_metadata.json").write_text(json.dumps(metadata))
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "AUTOGRADER_PYTHON": sys.executable,
+    }
+    completed = subprocess.run(
+        ["bash", str(root / "run_autograder")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_the_zip_holds_what_gradescope_needs(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        names = set(archive.namelist())
+        modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
+        requirements = archive.read("requirements.txt").decode()
+    assert {"setup.sh", "run_autograder", "requirements.txt"} <= names
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert "autograder/__main__.py" in names and "autograder/runner/zygote.py" in names
+    assert f"solutions/01_sigmoid/{NAME}" in names
+    assert "chapters/01_sigmoid/sigmoid.md" in names
+    assert not any("__pycache__" in n for n in names)
+    assert "numpy==" in requirements and "nbgrader" not in requirements
+
+
+def test_a_complete_submission(autograder_zip, tmp_path):
+    results = gradescope_run(
+        autograder_zip,
+        tmp_path,
+        SUBMISSIONS / "complete" / "01_sigmoid" / NAME,
+        {"id": 123456, "users": [{"email": "ann@example.edu", "id": 7}]},
+    )
+    assert results["score"] == 9
+    assert len(results["tests"]) == 6
+    for test in results["tests"]:
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
+        assert test["score"] == test["max_score"]
+    visibility = {t["name"]: t["visibility"] for t in results["tests"]}
+    assert visibility["sigmoid: sigmoid_visible"] == "visible"
+    assert visibility["sigmoid: sigmoid_hidden"] == "after_due_date"
+    assert results["extra_data"]["seed"][0] == 123456
+
+
+def test_a_flawed_submission_gets_generic_hidden_messages(autograder_zip, tmp_path):
+    results = gradescope_run(
+        autograder_zip, tmp_path, SUBMISSIONS / "textbook-sigmoid" / "01_sigmoid" / NAME
+    )
+    assert results["score"] == 5
+    hidden = next(t for t in results["tests"] if t["name"] == "sigmoid: sigmoid_hidden")
+    assert hidden["score"] == 0
+    assert "FloatingPointError" in hidden["output"] and "745" not in hidden["output"]
+
+
+def test_a_missing_notebook_still_gets_results(autograder_zip, tmp_path):
+    results = gradescope_run(autograder_zip, tmp_path, None)
+    assert results["score"] == 0
+    assert "missing" in results["output"]
+
+
+def test_build_zip_refuses_unknown_assignments(tmp_path):
+    with pytest.raises(KeyError):
+        build_zip("99_nothing", tmp_path / "x.zip")

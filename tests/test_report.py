@@ -1,0 +1,147 @@
+"""Outputs: grades.csv, results.json, student feedback and the instructor's report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.grading import grade_submission, load_assignment, preload_modules
+from autograder.report import (
+    feedback_html,
+    grades_csv,
+    report_html,
+    results_json,
+    write_atomic,
+)
+from autograder.runner.pool import Limits, Sandbox
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+VOID = {"meta", "br", "img", "hr", "input", "link"}
+
+
+class _Checker(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.scripts += tag == "script"
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
+        self.stack.pop()
+
+
+def assert_well_formed(text: str) -> None:
+    """An HTML page whose tags all close in order, and without any script."""
+    assert text.startswith("<!DOCTYPE html>")
+    checker = _Checker()
+    checker.feed(text)
+    checker.close()
+    assert checker.stack == [], f"unclosed: {checker.stack}"
+    assert checker.scripts == 0
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    assignment = load_assignment("01_sigmoid")
+    hostile = nbformat.read(SUBMISSIONS / "complete" / "01_sigmoid" / assignment.notebook, 4)
+    hostile.cells.append(
+        nbformat.v4.new_code_cell(
+            "print('<script>alert(1)</script>')\nraise ValueError('<img src=x onerror=alert(2)>')"
+        )
+    )
+    folder = tmp_path_factory.mktemp("hostile")
+    nbformat.write(hostile, folder / assignment.notebook)
+    results = []
+    with Sandbox(Limits(timeout=5), preload=preload_modules([assignment])) as sandbox:
+        for student in ("complete", "textbook-sigmoid", "magics", "not-a-notebook"):
+            path = SUBMISSIONS / student / "01_sigmoid" / assignment.notebook
+            results.append(grade_submission(assignment, student, path, sandbox, 5))
+        results.append(
+            grade_submission(assignment, "<b>hostile</b>", folder / assignment.notebook, sandbox, 5)
+        )
+    return assignment, results
+
+
+def test_grades_csv(graded):
+    assignment, results = graded
+    rows = list(csv.DictReader(io.StringIO(grades_csv(results, [assignment]))))
+    assert list(rows[0]) == [
+        "student_id",
+        "assignment",
+        "sigmoid",
+        "sigmoid_grad",
+        "logit",
+        "score",
+        "max_score",
+        "status",
+    ]
+    by_student = {row["student_id"]: row for row in rows}
+    assert by_student["complete"]["score"] == "9"
+    assert by_student["textbook-sigmoid"]["sigmoid"] == "1"
+    assert by_student["not-a-notebook"]["status"] == "not-a-notebook"
+    assert len(rows) == len(results)
+
+
+def test_results_json(graded):
+    assignment, results = graded
+    document = json.loads(results_json(results, [assignment], {"seed": 5}))
+    assert document["run"]["seed"] == 5
+    assert document["statuses"]["ok"] >= 2
+    check = document["submissions"][0]["checks"][0]
+    assert {"name", "points", "passed", "message", "visibility"} <= set(check)
+    assert document["assignments"]["01_sigmoid"]["max_score"] == 9
+
+
+def test_feedback_escapes_what_students_wrote_and_hides_hidden_inputs(graded):
+    assignment, results = graded
+    hostile = next(r for r in results if r.student_id == "<b>hostile</b>")
+    page = feedback_html(hostile, assignment)
+    assert_well_formed(page)
+    assert "<script>" not in page and "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "&lt;b&gt;hostile&lt;/b&gt;" in page
+    flawed = next(r for r in results if r.student_id == "textbook-sigmoid")
+    page = feedback_html(flawed, assignment)
+    assert_well_formed(page)
+    for check in flawed.checks:
+        if check.visibility == "hidden" and not check.passed:
+            assert check.message.splitlines()[0] not in page
+            assert "raised FloatingPointError" in page
+
+
+def test_feedback_reports_what_was_not_run(graded):
+    assignment, results = graded
+    magics = next(r for r in results if r.student_id == "magics")
+    page = feedback_html(magics, assignment)
+    assert "!pip install numpy" in page and "%%bash" in page
+
+
+def test_report_has_figures_and_common_failures(graded):
+    assignment, results = graded
+    page = report_html(results, [assignment], {"seed": 5, "seconds": 1.0, "jobs": 2})
+    assert_well_formed(page)
+    assert page.count("data:image/svg+xml;base64,") == 1
+    assert "Most common failures" in page
+    assert "sigmoid_hidden" in page
+
+
+def test_writes_are_atomic(tmp_path):
+    target = tmp_path / "out" / "grades.csv"
+    write_atomic(target, "old\n")
+
+    with pytest.raises(TypeError):
+        write_atomic(target, object())  # fails while writing: the old file stays
+    assert target.read_text() == "old\n"
+    assert os.listdir(target.parent) == ["grades.csv"]

@@ -1,0 +1,400 @@
+"""The sandboxed runner: notebook semantics, call semantics, limits, isolation and clean-up.
+
+Each test plants one fault (an endless loop, a fork bomb, a forged message...)
+and checks that the runner reports it and that nothing of it survives.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import reference
+from autograder.checks import Case, Function, call_case
+from autograder.checks.core import CallError
+from autograder.grading import _to_wire
+from autograder.runner import system, wire
+from autograder.runner.pool import Limits, Sandbox, SandboxPool, Task
+from autograder.runner.zygote import MARKER
+
+pytestmark = pytest.mark.skipif(not system.LINUX, reason="the sandbox needs Linux")
+
+
+def leftover_processes(run_id: str | None = None, uids=(), sessions=()) -> list[str]:
+    """Processes that belong to a sandbox: by uid, by session or group, or a zygote's command."""
+    found = []
+    for info in system.process_table().values():
+        reasons = []
+        if info.uid in uids:
+            reasons.append(f"uid {info.uid}")
+        if info.sid in sessions or info.pgid in sessions:
+            reasons.append(f"session {info.sid}")
+        if run_id is not None:
+            try:
+                with open(f"/proc/{info.pid}/cmdline", "rb") as handle:
+                    words = handle.read().split(b"\0")
+            except OSError:
+                words = []
+            if MARKER.encode() in words and run_id.encode() in words:
+                reasons.append("a zygote of this run")
+        if reasons:
+            found.append(f"pid {info.pid} ({info.state}): {', '.join(reasons)}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(Limits(timeout=3)) as box:
+        yield box
+    assert not leftover_processes(box.run_id), "the zygote outlived close()"
+    assert not Path(box._scratch).exists(), "the workers' folders outlived close()"
+
+
+def task(*sources: str, groups=()) -> Task:
+    return Task(
+        cells=[{"index": i, "source": s} for i, s in enumerate(sources, start=1)],
+        groups=list(groups),
+    )
+
+
+def group(function: str, *cases: tuple, name: str | None = None) -> dict:
+    return {
+        "name": name or function,
+        "function": function,
+        "cases": [{"args": tuple(args), "kwargs": {}} for args in cases],
+    }
+
+
+def test_cells_run_in_order_in_one_namespace(sandbox):
+    outcome = sandbox.run(
+        task(
+            "x = 2\nprint('x is', x)",
+            "raise ValueError('planted')",
+            "y = x + 1\ndef f(v):\n    return v * y",
+            groups=[group("f", (np.arange(3.0),), (np.float32(2),))],
+        )
+    )
+    assert outcome.ended == "finished"
+    first, second, third = outcome.cells
+    assert first.output == "x is 2\n" and first.error is None
+    assert second.error["type"] == "ValueError"
+    assert 'File "<cell 2>", line 1' in second.error["traceback"]
+    assert third.error is None
+    answers = outcome.groups["f"].answers
+    np.testing.assert_array_equal(answers[0].value, [0.0, 3.0, 6.0])
+    assert type(answers[1].value) is np.float32
+
+
+def test_every_outcome_is_plain_data(sandbox):
+    outcome = sandbox.run(
+        task(
+            "class Liar:\n    def __eq__(self, other):\n        return True\n"
+            "def f(x):\n    return Liar()",
+            groups=[group("f", (1.0,))],
+        )
+    )
+    (answer,) = outcome.groups["f"].answers
+    assert isinstance(answer.value, wire.Foreign)
+    assert answer.value != 1.0
+
+
+# Each function meets call_case and the worker with the same case; both must agree.
+SEMANTICS = {
+    "returns": "def f(x):\n    return x * 2",
+    "raises": "def f(x):\n    raise ValueError('no')",
+    "overflows": "import numpy as np\ndef f(x):\n    return np.exp(x * 1000)",
+    "divides-by-zero": "import numpy as np\ndef f(x):\n    return np.log(x * 0)",
+    "underflows": "import numpy as np\ndef f(x):\n    return np.exp(-1000 * x)",
+    "warns": "import warnings\ndef f(x):\n    warnings.warn('careful')\n    return x",
+    "mutates": "def f(x):\n    x[...] = 0\n    return x.sum()",
+    "uses-reference": "def f(x, g):\n    return g(x)",
+    "uses-student": "def f(x, g):\n    return g(x)\ndef double(v):\n    return 2 * v",
+    "uses-bound": "def f(x, g):\n    return g(x)\ndef scale(v, by):\n    return v * by",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEMANTICS))
+def test_calls_have_call_case_semantics(sandbox, name):
+    x = np.array([1.0, 2.0])
+    args = (x,)
+    if name == "uses-reference":
+        args = (x, Function("sigmoid"))
+    elif name == "uses-student":
+        args = (x, Function("double", of="student"))
+    elif name == "uses-bound":
+        args = (x, Function("scale", of="student", bound=(np.float64(3.0),)))
+    case = Case(args=args)
+    namespace: dict = {}
+    exec(SEMANTICS[name], namespace)
+    try:
+        expected, expected_error = call_case(namespace["f"], case, namespace), None
+    except CallError as exc:
+        expected, expected_error = None, str(exc)
+    sent = tuple(_to_wire(a) for a in args)
+    outcome = sandbox.run(task(SEMANTICS[name], groups=[group("f", sent, sent)]))
+    first, second = outcome.groups["f"].answers
+    assert first.error == expected_error
+    if expected_error is None:
+        np.testing.assert_array_equal(first.value, expected)
+        np.testing.assert_array_equal(second.value, expected)  # inputs are fresh copies
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_a_missing_student_function_is_named(sandbox):
+    outcome = sandbox.run(
+        task(
+            "def f(x, g):\n    return g(x)",
+            groups=[group("f", (1.0, wire.FunctionRef("nope", "student"))), group("g", (1.0,))],
+        )
+    )
+    assert outcome.groups["f"].answers[0].error == "NameError: the function 'nope' is not defined"
+    assert outcome.groups["g"].missing == "not-defined"
+
+
+def test_reference_is_resolved_when_asked(sandbox):
+    outcome = sandbox.run(
+        task(
+            "def f(x, g):\n    return g(x)",
+            groups=[group("f", (0.0, wire.FunctionRef("sigmoid", "reference")))],
+        )
+    )
+    assert outcome.groups["f"].answers[0].value == reference.sigmoid(0.0)
+    assert outcome.modules == []  # the harness's own import is not the student's
+
+
+def test_a_loop_that_ignores_every_signal_is_killed_on_time(sandbox):
+    started = time.monotonic()
+    outcome = sandbox.run(
+        task(
+            "import signal\nfor s in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):\n"
+            "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass"
+        )
+    )
+    assert outcome.ended == "timeout"
+    assert time.monotonic() - started < sandbox.limits.timeout + 2
+    assert not leftover_processes(sessions=[outcome.pid], uids=[outcome.uid])
+
+
+def test_soft_time_limits_keep_later_work(sandbox):
+    outcome = sandbox.run(
+        task(
+            "while True:\n    pass",
+            "def f(x):\n    return x",
+            "def g(x):\n    while True:\n        pass",
+            groups=[group("g", (1,)), group("f", (1,))],
+        )
+    )
+    assert outcome.ended == "finished"
+    assert outcome.cells[0].error["kind"] == "timeout"
+    assert outcome.cells[1].error is None
+    assert outcome.groups["g"].answers[0].kind == "timeout"
+    assert outcome.groups["f"].answers[0].value == 1
+
+
+def test_memory_is_limited(sandbox):
+    outcome = sandbox.run(
+        task(
+            "import numpy as np\nbig = np.ones(10**10)",
+            "def f(x):\n    return np.ones(10**10)",
+            groups=[group("f", (1,))],
+        )
+    )
+    assert outcome.cells[0].error["kind"] == "memory"
+    assert outcome.groups["f"].answers[0].kind == "memory"  # the worker carried on
+
+
+def test_a_fork_bomb_is_capped_and_cleaned_up(sandbox):
+    if sandbox.ready["uid"] is None and os.geteuid() == 0:
+        pytest.skip("root without a sandbox uid has no process cap")
+    outcome = sandbox.run(task("import os\nwhile True:\n    os.fork()", "z = 1"))
+    assert outcome.ended == "finished"
+    assert outcome.cells[0].error["kind"] == "process-limit"
+    assert not leftover_processes(sessions=[outcome.pid], uids=[outcome.uid])
+
+
+def test_double_fork_escapees_are_killed(sandbox):
+    outcome = sandbox.run(
+        task(
+            "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+            "        time.sleep(1000)\n    os._exit(0)\ntime.sleep(0.2)"
+        )
+    )
+    assert outcome.ended == "finished"
+    assert outcome.stragglers >= 1
+    uids = [outcome.uid] if outcome.uid is not None else []
+    assert not leftover_processes(sessions=[outcome.pid], uids=uids)
+
+
+def test_the_network_is_unreachable(sandbox):
+    outcome = sandbox.run(
+        task("import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=2)")
+    )
+    if not outcome.isolation["network"].startswith("isolated"):
+        pytest.skip(f"no network namespace here: {outcome.isolation['network']}")
+    assert outcome.cells[0].error["type"] in ("OSError", "TimeoutError")
+
+
+def test_files_stay_in_the_worker(sandbox, tmp_path):
+    marker = f"autograder-test-{os.getpid()}"
+    first = sandbox.run(
+        task(
+            f"open('/tmp/{marker}', 'w').write('x')\nopen('here.txt', 'w').write('y')\n"
+            "import os\nprint(os.getcwd(), sorted(os.listdir('.')))"
+        )
+    )
+    assert first.cells[0].error is None
+    second = sandbox.run(
+        task(f"import os\nprint(os.path.exists('/tmp/{marker}'), os.listdir('.'))")
+    )
+    if first.isolation["workdir"] == "private tmpfs":
+        assert not Path("/tmp", marker).exists()
+        assert second.cells[0].output == "False []\n"
+    Path("/tmp", marker).unlink(missing_ok=True)
+
+
+def test_file_size_is_limited(sandbox):
+    outcome = sandbox.run(task("open('big', 'wb').write(bytes(100 << 20))"))
+    assert outcome.cells[0].error["type"] == "OSError"  # EFBIG, not a killed worker
+    assert outcome.ended == "finished"
+
+
+def test_data_files_are_copied_to_the_working_folder(sandbox, tmp_path):
+    (tmp_path / "data.csv").write_text("1,2\n")
+    outcome = sandbox.run(
+        Task(
+            cells=[{"index": 1, "source": "print(open('data.csv').read())"}], data_dir=str(tmp_path)
+        )
+    )
+    assert outcome.cells[0].output == "1,2\n\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "detail"),
+    [
+        ("import os\nos._exit(3)", "code 3"),
+        ("import ctypes\nctypes.string_at(0)", "SIGSEGV"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "SIGKILL"),
+        (
+            "import os\nfor fd in range(3, 64):\n    try:\n"
+            "        os.write(fd, b'AGW1' + bytes(12) + b'{}')\n    except OSError:\n        pass",
+            "malformed",
+        ),
+    ],
+    ids=["os-exit", "segfault", "self-kill", "forged-frames"],
+)
+def test_a_worker_that_dies_or_lies_is_a_crash(sandbox, source, detail):
+    outcome = sandbox.run(task("def f(x):\n    return x", source, groups=[group("f", (1,))]))
+    assert outcome.ended == "crashed"
+    assert detail in outcome.detail
+    assert "f" not in outcome.groups  # nothing unverified is reported as an answer
+
+
+def test_too_much_output_is_cut_off():
+    with Sandbox(Limits(timeout=5, output_mb=1)) as box:
+        outcome = box.run(
+            task(
+                "import numpy as np\ndef f(x):\n    return np.ones(100_000)",
+                groups=[group("f", *[(1,)] * 20)],
+            )
+        )
+    assert outcome.ended == "too-much-output"
+
+
+def test_imports_of_the_grading_package_are_seen(sandbox):
+    in_cell = sandbox.run(task("import importlib\nimportlib.import_module('auto' + 'grader')"))
+    assert in_cell.modules
+    in_call = sandbox.run(
+        task(
+            "def f(x):\n    try:\n        __import__('auto' + 'grader.checks')\n"
+            "    except ImportError:\n        pass\n    return x",
+            groups=[group("f", (1,))],
+        )
+    )
+    assert in_call.modules
+    package = Path(reference.__file__).parent
+    peek = sandbox.run(
+        task(f"try:\n    open({str(package / 'reference.py')!r}).read()\nexcept OSError:\n    pass")
+    )
+    assert peek.modules
+    honest = sandbox.run(task("import numpy, json, fractions\nfrom scipy import special"))
+    assert honest.modules == [] and all(c.error is None for c in honest.cells)
+
+
+def test_the_sandbox_survives_the_death_of_its_zygote():
+    with Sandbox(Limits(timeout=3)) as box:
+        os.killpg(box._process.pid, signal.SIGKILL)
+        box._process.wait()
+        outcome = box.run(task("x = 1"))
+        assert outcome.ended == "finished"
+
+
+def test_rebinding_numpy_error_handling_does_not_reach_the_calls(sandbox):
+    outcome = sandbox.run(
+        task(
+            "import contextlib, warnings\nimport numpy as np\n"
+            "np.errstate = lambda **k: contextlib.nullcontext()\n"
+            "warnings.simplefilter = lambda *a, **k: None\n"
+            "def f(x):\n    return np.exp(x)",
+            groups=[group("f", (np.float64(1000.0),))],
+        )
+    )
+    assert outcome.groups["f"].answers[0].error == "FloatingPointError: overflow encountered in exp"
+
+
+def test_a_frozen_sandbox_is_replaced(monkeypatch):
+    from autograder.runner import pool
+
+    monkeypatch.setattr(pool, "KILL_GRACE_SECONDS", 1.0)
+    with Sandbox(Limits(timeout=1)) as box:
+        zygote_pid = box._process.pid
+        threading_timer = __import__("threading").Timer(0.3, os.kill, (zygote_pid, signal.SIGSTOP))
+        threading_timer.start()
+        outcome = box.run(task("import time\ntime.sleep(30)"))
+        threading_timer.join()
+        assert outcome.ended == "sandbox-error"
+        assert box._process.pid != zygote_pid
+        assert box.run(task("x = 1")).ended == "finished"
+    # The worker died with its zygote; only its exit status may remain, for init to collect.
+    left = leftover_processes(box.run_id, sessions=[outcome.pid] if outcome.pid else [])
+    assert all("(Z)" in entry for entry in left)
+
+
+def test_without_namespaces_or_uid_stragglers_are_still_reaped():
+    with Sandbox(Limits(timeout=3), namespaces=False, drop_uid=False) as box:
+        outcome = box.run(
+            task(
+                "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                "        time.sleep(1000)\n    os._exit(0)\ntime.sleep(0.2)"
+            )
+        )
+        assert outcome.isolation["network"].startswith("not isolated")
+        assert outcome.stragglers >= 1
+        assert not leftover_processes(sessions=[outcome.pid])
+
+
+def test_a_pool_grades_in_parallel_and_leaves_nothing():
+    with SandboxPool(2, limits=Limits(timeout=3)) as pool:
+        run_id = pool.run_id
+        items = list(range(6))
+        results = dict(
+            pool.map_unordered(
+                lambda box, n: box.run(task(f"import time\ntime.sleep(0.2)\nn = {n}")), items
+            )
+        )
+    assert sorted(results) == items
+    assert all(o.ended == "finished" for o in results.values())
+    assert len({o.uid for o in results.values()}) in (1, 2)
+    assert not leftover_processes(run_id)
+
+
+def test_warnings_in_the_grader_are_not_touched(sandbox):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sandbox.run(task("import warnings\nwarnings.warn('inside the worker')"))
+    assert not caught
