@@ -61,7 +61,11 @@ def solution_namespace(assignment: str) -> dict:
     for cell in nbformat.read(path, as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and not meta.get("grade"):
-            exec(compile(cell.source, f"{path.name}:{meta.get('grade_id')}", "exec"), namespace)
+            # Shell lines (the student's "check your work" cell) are IPython, not Python.
+            code = "\n".join(
+                line for line in cell.source.splitlines() if not line.lstrip().startswith("!")
+            )
+            exec(compile(code, f"{path.name}:{meta.get('grade_id')}", "exec"), namespace)
     return namespace
 
 

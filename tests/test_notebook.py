@@ -38,8 +38,8 @@ def test_the_source_says_which_cells_are_tests(source):
         for f in ("sigmoid", "sigmoid_grad", "logit")
         for kind in ("visible", "hidden")
     }
-    assert set(source.locked) == {"setup"}
-    assert source.imports == ("numpy",)
+    assert set(source.locked) == {"setup", "check_cell"}
+    assert source.imports == ("numpy", "sys")
     assert source.tested_functions["sigmoid_grad_hidden"] == "sigmoid_grad"
 
 
@@ -77,7 +77,7 @@ def test_locked_cells_run_as_the_course_wrote_them(source):
 
 def test_cells_keep_their_notebook_positions(source):
     cells = code_cells(student(), source)
-    assert [c.index for c in cells] == [2, 4, 8, 12]
+    assert [c.index for c in cells] == [2, 4, 8, 12, 16]
 
 
 @pytest.mark.parametrize(
