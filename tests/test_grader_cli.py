@@ -160,3 +160,37 @@ def test_elementwise_probes_only_for_elementwise_cases():
     assert probes[0].expected.item() == ref.sigmoid(0.5)
     (scalar,) = elementwise_cases(ref.sigmoid, [1.0])
     assert elementwise_probes(scalar) == []
+
+
+def test_a_grader_bug_costs_only_its_own_row(tmp_path, monkeypatch):
+    """A bug of ours on one submission gives that row ``grader-error``; the others are graded."""
+    from autograder.cli import grade
+
+    submitted = make_class(tmp_path / "submitted", {"ann": "complete", "bob": "complete"})
+    real = grade.grade_submission
+
+    def buggy(assignment, student, *args, **kwargs):
+        if student == "bob":
+            raise ZeroDivisionError("a planted bug in the grader")
+        return real(assignment, student, *args, **kwargs)
+
+    monkeypatch.setattr(grade, "grade_submission", buggy)
+    out = tmp_path / "out"
+    students = ["ann", "bob"]
+    assignment = load_assignment("01_sigmoid")
+    summary = grade.grade_class(
+        submitted, out, students, [assignment], Limits(), 5, 2, io.StringIO()
+    )
+    assert summary["notebooks"] == 2
+    rows = {
+        r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
+    }
+    assert (rows["ann"]["score"], rows["ann"]["status"]) == ("9", "ok")
+    assert (rows["bob"]["score"], rows["bob"]["status"]) == ("0", "grader-error")
+    bob = next(
+        s
+        for s in json.loads((out / "results.json").read_text())["submissions"]
+        if s["student_id"] == "bob"
+    )
+    assert "ZeroDivisionError: a planted bug in the grader" in bob["detail"]
+    assert (out / "feedback" / "bob" / "01_sigmoid.html").is_file()

@@ -26,6 +26,7 @@ from autograder.grading import (
     grade_submission,
     load_assignment,
     preload_modules,
+    unverified,
 )
 from autograder.report import feedback_html, grades_csv, report_html, results_json, write_atomic
 from autograder.runner.pool import Limits, Sandbox, SandboxPool
@@ -148,6 +149,8 @@ def grade_class(
             ready = pool.sandboxes[0].ready
             run_id = pool.run_id
             for (student, assignment), result in pool.map_unordered(work, pairs):
+                if isinstance(result, Exception):  # grader_error itself failed: still a row
+                    result = grader_error(student, assignment, repr(result))
                 write_atomic(
                     out / "feedback" / student / f"{assignment.id}.html",
                     feedback_html(result, assignment),
@@ -187,8 +190,6 @@ def grade_class(
 
 def grader_error(student: str, assignment: Assignment, details: str) -> SubmissionResult:
     """The row of a submission the grader itself failed on: every check 0, status grader-error."""
-    from autograder.grading import _unverified
-
     result = SubmissionResult(
         student_id=student,
         assignment=assignment.id,
@@ -198,7 +199,7 @@ def grader_error(student: str, assignment: Assignment, details: str) -> Submissi
         score=0.0,
         max_score=assignment.max_score,
     )
-    return _unverified(result, list(assignment.checks), "grader-error", details.strip()[-500:])
+    return unverified(result, list(assignment.checks), "grader-error", details.strip()[-500:])
 
 
 class Progress:
