@@ -5,7 +5,11 @@ format) decides which cells are tests: its code cells with ``grade: true``.
 The student's copy is never trusted for that, since its metadata is editable.
 A student code cell is run unless its ``grade_id`` names a test cell of the
 source; a cell the source marks as locked (the read-only set-up cell) runs with
-the source's text, as ``nbgrader autograde`` restores it.
+the source's text, as ``nbgrader autograde`` restores it.  A locked cell whose
+source metadata holds ``"autograder": {"skip": true}`` is not run at all: the
+course marks so an ungraded demonstration that nothing graded depends on (the
+capstone's training on the chapter's split), which would only spend the
+submission's time.
 
 Notebooks are read as plain JSON (no schema validation, no execution) so that a
 corrupt or hostile file is classified rather than crashing the grader.
@@ -55,6 +59,7 @@ class SourceNotebook:
     path: Path
     test_ids: frozenset[str]
     locked: dict[str, str] = field(default_factory=dict)
+    skipped: frozenset[str] = frozenset()
     imports: tuple[str, ...] = ()
     tested_functions: dict[str, str] = field(default_factory=dict)
 
@@ -69,7 +74,7 @@ class SourceNotebook:
             notebook = read_notebook(path)
         except NotebookProblem as problem:
             raise ValueError(f"{path}: {problem.message}") from None
-        test_ids, locked, imports, tested = set(), {}, [], {}
+        test_ids, locked, skipped, imports, tested = set(), {}, set(), [], {}
         for cell in notebook["cells"]:
             info = nbgrader_info(cell)
             if cell["cell_type"] != "code":
@@ -82,6 +87,9 @@ class SourceNotebook:
                     tested[grade_id] = function
                 continue
             if info.get("locked") and not info.get("solution") and grade_id:
+                if _marked_skip(cell):
+                    skipped.add(grade_id)
+                    continue
                 locked[grade_id] = cell_source(cell)
             python, _ = translate_magics(cell_source(cell))
             imports += imported_modules(python)
@@ -89,9 +97,16 @@ class SourceNotebook:
             path=path,
             test_ids=frozenset(test_ids),
             locked=locked,
+            skipped=frozenset(skipped),
             imports=tuple(dict.fromkeys(imports)),
             tested_functions=tested,
         )
+
+
+def _marked_skip(cell: dict[str, Any]) -> bool:
+    """Whether a (source) cell's metadata says the grader need not run it."""
+    marks = cell.get("metadata", {}).get("autograder", {})
+    return isinstance(marks, dict) and marks.get("skip") is True
 
 
 def _tested_function(source: str) -> str | None:
@@ -178,8 +193,8 @@ def nbgrader_info(cell: dict[str, Any]) -> dict[str, Any]:
 def code_cells(notebook: dict[str, Any], source: SourceNotebook) -> list[CodeCell]:
     """The cells to run from a student's notebook, in order, magics translated.
 
-    Test cells are skipped, identified by the *source* notebook's grade ids;
-    locked cells take the source's text.
+    Test cells, and locked cells the source marks ``skip``, are left out, identified
+    by the *source* notebook's grade ids; other locked cells take the source's text.
     """
     cells = []
     for index, cell in enumerate(notebook["cells"], start=1):
@@ -187,7 +202,7 @@ def code_cells(notebook: dict[str, Any], source: SourceNotebook) -> list[CodeCel
             continue
         grade_id = nbgrader_info(cell).get("grade_id")
         grade_id = grade_id if isinstance(grade_id, str) else None
-        if grade_id in source.test_ids:
+        if grade_id in source.test_ids or grade_id in source.skipped:
             continue
         if grade_id in source.locked:
             python, _ = translate_magics(source.locked[grade_id])

@@ -75,6 +75,44 @@ def test_locked_cells_run_as_the_course_wrote_them(source):
     assert restored.source.startswith("import numpy as np")
 
 
+CAPSTONE = SOLUTIONS / "06_softmax_regression" / "softmax_regression_exercise.ipynb"
+
+
+def test_the_capstone_demo_is_the_only_cell_marked_skip():
+    capstone = SourceNotebook.load(CAPSTONE)
+    assert capstone.skipped == {"digits_demo"}
+    assert "digits_demo" not in capstone.locked
+    # Its imports (scikit-learn) need not be preloaded for grading.
+    assert not any(m.startswith("sklearn") for m in capstone.imports)
+    released = json.loads(
+        (CAPSTONE.parents[2] / "chapters" / CAPSTONE.parent.name / CAPSTONE.name).read_text()
+    )
+    ran = {c.grade_id for c in code_cells(released, capstone)}
+    assert "digits_demo" not in ran and {"setup", "given", "gradient_check_demo"} <= ran
+    for path in sorted(SOLUTIONS.glob("0[1-5]_*/*.ipynb")):
+        assert SourceNotebook.load(path).skipped == frozenset(), path
+
+
+def test_only_the_source_can_mark_a_cell_skip(tmp_path, source):
+    notebook = student()
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":  # planted: the student marks every cell, setup included
+            cell["metadata"]["autograder"] = {"skip": True}
+    assert [c.index for c in code_cells(notebook, source)] == [2, 4, 8, 12, 16]
+
+    marked = json.loads(SOURCE_PATH.read_text())
+    for cell in marked["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in ("setup", "sigmoid"):  # a locked cell, and a solution cell
+            cell["metadata"]["autograder"] = {"skip": True}
+    path = tmp_path / SOURCE_PATH.name
+    path.write_text(json.dumps(marked))
+    course = SourceNotebook.load(path)
+    # Only a locked cell can be skipped: an answer cell always runs.
+    assert course.skipped == {"setup"}
+    assert [c.grade_id for c in code_cells(student(), course)][:2] == ["sigmoid", "sigmoid_grad"]
+
+
 def test_cells_keep_their_notebook_positions(source):
     cells = code_cells(student(), source)
     assert [c.index for c in cells] == [2, 4, 8, 12, 16]
