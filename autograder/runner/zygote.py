@@ -278,24 +278,40 @@ def reap(uid: int | None) -> int:
 
 
 def remove_tree(path: str) -> None:
-    """Remove a worker's folder, whatever permissions student code left on it."""
+    """Remove a worker's folder, whatever permissions student code left inside it.
+
+    Nothing outside the folder is ever changed, and a folder that is already gone
+    is left alone.  Links are removed, never followed (a student's link to
+    another file must not lend that file our permissions).
+    """
+    root = os.path.abspath(path)
+    if not os.path.lexists(root):
+        return
+
+    def inside(name: str) -> bool:
+        return name == root or name.startswith(root + os.sep)
+
+    def force(function, failed: str, excinfo) -> None:
+        # rmtree's error handler: student code may have removed permissions; restore them.
+        error = excinfo[1] if isinstance(excinfo, tuple) else excinfo
+        if isinstance(error, FileNotFoundError) or not inside(failed):
+            return
+        try:
+            parent = os.path.dirname(failed)
+            if inside(parent):
+                os.chmod(parent, 0o700)
+            if os.path.islink(failed) or not os.path.isdir(failed):
+                os.unlink(failed)
+            else:
+                os.chmod(failed, 0o700)
+                shutil.rmtree(failed, ignore_errors=True)
+        except OSError:
+            pass
+
     if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=_force_remove)
+        shutil.rmtree(root, onexc=force)
     else:  # pragma: no cover - Python 3.11
-        shutil.rmtree(path, onerror=_force_remove)
-
-
-def _force_remove(function, path: str, excinfo) -> None:
-    """rmtree's error handler: student code may have removed permissions; restore them."""
-    try:
-        os.chmod(os.path.dirname(path), 0o700)
-        os.chmod(path, 0o700)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
+        shutil.rmtree(root, onerror=force)
 
 
 def _send(control: socket.socket, message: dict[str, Any]) -> None:
