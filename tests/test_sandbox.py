@@ -398,3 +398,40 @@ def test_warnings_in_the_grader_are_not_touched(sandbox):
         warnings.simplefilter("always")
         sandbox.run(task("import warnings\nwarnings.warn('inside the worker')"))
     assert not caught
+
+
+def test_removing_a_workers_folder_touches_nothing_outside_it(tmp_path):
+    from autograder.runner.zygote import remove_tree
+
+    parent = tmp_path / "scratch"
+    parent.mkdir(mode=0o711)
+    parent.chmod(0o711)
+    outside = tmp_path / "secret"
+    outside.write_text("keep me")
+    outside.chmod(0o600)
+    work = parent / "job"
+    (work / "locked" / "deeper").mkdir(parents=True)
+    (work / "locked" / "deeper" / "file").write_text("x")
+    (work / "link").symlink_to(outside)  # planted: a link out of the folder
+    (work / "locked").chmod(0o000)  # planted: a folder nobody may list
+    (work / "readonly").mkdir()
+    (work / "readonly" / "file").write_text("x")
+    (work / "readonly").chmod(0o500)
+    remove_tree(str(work))
+    assert not work.exists()
+    assert outside.read_text() == "keep me" and (outside.stat().st_mode & 0o777) == 0o600
+    assert (parent.stat().st_mode & 0o777) == 0o711
+    remove_tree(str(work))  # already gone: its parent keeps its permissions
+    assert (parent.stat().st_mode & 0o777) == 0o711
+
+
+def test_a_pool_whose_zygote_cannot_start_cleans_up(monkeypatch, tmp_path):
+    from autograder.runner import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "START_SECONDS", 0.0)  # planted: no zygote is ever ready
+    monkeypatch.setattr(pool_module.tempfile, "tempdir", str(tmp_path))
+    before = tmp_path.stat().st_mode & 0o777
+    with pytest.raises(RuntimeError, match="could not start"):
+        SandboxPool(2, limits=Limits(timeout=3))
+    assert list(tmp_path.iterdir()) == []
+    assert (tmp_path.stat().st_mode & 0o777) == before

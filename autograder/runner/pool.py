@@ -147,6 +147,9 @@ class Sandbox:
     forbidden_modules, reference_module
         The package student code must not import, and the module whose
         functions a case may pass to the student's function.
+    wait
+        Wait here until the zygote is ready (False: the caller calls
+        :meth:`wait_ready`, so that several zygotes import their libraries at once).
     """
 
     def __init__(
@@ -160,6 +163,7 @@ class Sandbox:
         drop_uid: bool = True,
         forbidden_modules: tuple[str, ...] = ("autograder",),
         reference_module: str | None = "autograder.reference",
+        wait: bool = True,
     ):
         if not 0 <= slot < MAX_SLOTS:
             raise ValueError(f"slot must be in [0, {MAX_SLOTS})")
@@ -187,14 +191,21 @@ class Sandbox:
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         try:
-            self._start()
+            self._launch()
+            if wait:
+                self._await_ready()
         except BaseException:
-            zygote.remove_tree(self._scratch)
+            self.close()
             raise
 
     # -- the zygote ----------------------------------------------------------------------
 
     def _start(self) -> None:
+        self._launch()
+        self._await_ready()
+
+    def _launch(self) -> None:
+        """Start the zygote process; :meth:`_await_ready` waits until it has its imports."""
         ours, theirs = socket.socketpair()
         env = {
             "PATH": os.environ.get("PATH", os.defpath),
@@ -226,6 +237,8 @@ class Sandbox:
         self._control = ours
         self._replies = wire.FrameReader(1 << 30)
         self._pending: list[dict[str, Any]] = []
+
+    def _await_ready(self) -> None:
         ready = self._next_reply(time.monotonic() + START_SECONDS)
         if ready is None or ready.get("type") != "ready":
             self._stop()
@@ -260,6 +273,15 @@ class Sandbox:
                 os.killpg(self._process.pid, signal.SIGKILL)
         self._stop()
         self._start()
+
+    def wait_ready(self) -> None:
+        """Wait for a zygote started with ``wait=False``; RuntimeError if it cannot start."""
+        if not self.ready:
+            try:
+                self._await_ready()
+            except BaseException:
+                self.close()
+                raise
 
     def close(self) -> None:
         """Stop the zygote (it kills its current worker first)."""
@@ -536,8 +558,11 @@ class SandboxPool:
         run_id = options.pop("run_id", None) or f"{os.getpid()}-{secrets.token_hex(4)}"
         self.sandboxes: list[Sandbox] = []
         try:
+            # All zygotes import their libraries at once, then the pool waits for each.
             for slot in range(jobs):
-                self.sandboxes.append(Sandbox(slot=slot, run_id=run_id, **options))
+                self.sandboxes.append(Sandbox(slot=slot, run_id=run_id, wait=False, **options))
+            for sandbox in self.sandboxes:
+                sandbox.wait_ready()
         except BaseException:
             self.close()
             raise
