@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -435,3 +436,32 @@ def test_a_pool_whose_zygote_cannot_start_cleans_up(monkeypatch, tmp_path):
         SandboxPool(2, limits=Limits(timeout=3))
     assert list(tmp_path.iterdir()) == []
     assert (tmp_path.stat().st_mode & 0o777) == before
+
+
+@pytest.mark.parametrize("drop_uid", [True, False], ids=["own-uid", "grader-uid"])
+def test_kill_everything_reaches_nothing_outside_the_submission(drop_uid):
+    """``kill(-1, SIGKILL)`` in student code: its own uid, or else a PID namespace, confines it."""
+    if not drop_uid and os.geteuid() != 0:
+        pytest.skip("without root every worker keeps the grader's uid: the other case covers it")
+    bystander = subprocess.Popen(["sleep", "60"])  # a process of the grader's uid
+    try:
+        with Sandbox(Limits(timeout=3), drop_uid=drop_uid) as box:
+            outcome = box.run(task("import os, signal\nos.kill(-1, signal.SIGKILL)", "after = 1"))
+            held = outcome.isolation["processes-namespace"]
+            if drop_uid and os.geteuid() == 0:
+                assert held.startswith("not needed"), held
+            elif not held.startswith("yes"):
+                pytest.skip(f"no PID namespace here: {held}")
+            else:
+                assert outcome.uid is None or not drop_uid
+            assert outcome.ended == "finished", outcome.detail
+            # In a PID namespace there is nobody to signal (ESRCH); outside one, Linux reports
+            # success though every process it counted refused.
+            error = outcome.cells[0].error
+            assert error is None or error["type"] == "ProcessLookupError", error
+            assert outcome.cells[1].error is None
+            assert box.run(task("x = 1")).ended == "finished"  # the zygote survived
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -317,11 +317,24 @@ def _students(answers, with_answers):
             notebook(answers, [("sigmoid", "raise KeyboardInterrupt")]),
         ),
         "kills-everything": (
-            "kill(-1, SIGKILL): every process it may signal; in its PID namespace there is none",
-            "cell-error",
+            "kill(-1, SIGKILL): every process it may signal; with its own uid or in its PID"
+            " namespace there is none",
+            "ok",
             FULL,
             False,
-            notebook(answers, [("end", "import os, signal\nos.kill(-1, signal.SIGKILL)")]),
+            notebook(
+                answers,
+                [
+                    (
+                        "end",
+                        "import os, signal\n"
+                        "try:\n"
+                        "    os.kill(-1, signal.SIGKILL)\n"
+                        "except ProcessLookupError:  # in a PID namespace: nobody to signal\n"
+                        "    pass",
+                    )
+                ],
+            ),
         ),
         "fake-scores": (
             "prints a perfect score and writes a fake results.json; its functions are wrong",
