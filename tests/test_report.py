@@ -137,6 +137,31 @@ def test_report_has_figures_and_common_failures(graded):
     assert "sigmoid_hidden" in page
 
 
+def test_the_report_figure_draws_the_scores_and_pass_rates(graded):
+    import base64
+    import re
+    import xml.etree.ElementTree as ET
+    from collections import Counter
+
+    assignment, results = graded
+    page = report_html(results, [assignment], {"seed": 5, "seconds": 1.0, "jobs": 2})
+    (data,) = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page)
+    svg = ET.fromstring(base64.b64decode(data))
+    rects = [e for e in svg.iter() if e.tag.endswith("rect")]
+    bins = [float(r.get("height")) for r in rects if r.get("class") == "bin"]
+    scores = Counter(round(r.score) for r in results)
+    counts = [scores[v] for v in range(int(assignment.max_score) + 1)]
+    assert len(bins) == len(counts)
+    tallest = max(bins)
+    assert [round(h / tallest * max(counts), 6) for h in bins] == counts
+    widths = [float(r.get("width")) for r in rects if r.get("class") == "rate"]
+    passed = Counter(c.name for r in results for c in r.checks if c.passed)
+    rates = [passed[c.name] / len(results) for c in assignment.checks]
+    assert [round(w / 260, 3) for w in widths] == [round(r, 3) for r in rates]
+    alt = re.search(r"<img alt='([^']*)'", page).group(1)
+    assert f"Scores out of {assignment.max_score:g}" in alt and "sigmoid_hidden" in alt
+
+
 def test_writes_are_atomic(tmp_path):
     target = tmp_path / "out" / "grades.csv"
     write_atomic(target, "old\n")
