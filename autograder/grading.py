@@ -119,6 +119,26 @@ def find_assignment(notebook_name: str, solutions: Path = SOLUTIONS) -> str | No
     return None
 
 
+def passes_reference(assignment: Assignment, visibilities=("visible", "hidden")) -> bool:
+    """Whether some check of ``assignment`` passes a reference function to student code.
+
+    Read from the cases of one seed: which functions a check passes is part of its
+    definition, not of its random inputs.
+    """
+
+    def references(values) -> bool:
+        return any(
+            isinstance(v, Function) and (v.of == "reference" or references(v.bound)) for v in values
+        )
+
+    return any(
+        references([*case.args, *case.kwargs.values()])
+        for check in assignment.checks
+        if check.visibility in visibilities
+        for case in check.cases([0])
+    )
+
+
 def preload_modules(assignments: Sequence[Assignment]) -> list[str]:
     """Modules worth importing before forking: what the course's notebooks import."""
     modules = ["numpy"]

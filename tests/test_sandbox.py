@@ -169,6 +169,23 @@ def test_reference_is_resolved_when_asked(sandbox):
     assert outcome.modules == []  # the harness's own import is not the student's
 
 
+def test_a_preloaded_reference_is_used_and_stays_out_of_sight():
+    with Sandbox(Limits(timeout=3), preload_reference=True) as box:
+        assert "autograder.reference" in box.ready["preloaded"]
+        outcome = box.run(
+            task(
+                "import sys\nseen = sorted(m for m in sys.modules if m.startswith('autograder'))\n"
+                "print(seen)\ndef f(x, g):\n    return g(x)",
+                groups=[group("f", (0.0, wire.FunctionRef("sigmoid", "reference")))],
+            )
+        )
+        assert outcome.cells[0].output == "[]\n"
+        assert outcome.groups["f"].answers[0].value == reference.sigmoid(0.0)
+        assert outcome.modules == []
+        caught = box.run(task("from autograder import reference as r\nr.sigmoid(0.0)"))
+        assert "autograder" in caught.modules
+
+
 def test_a_loop_that_ignores_every_signal_is_killed_on_time(sandbox):
     started = time.monotonic()
     outcome = sandbox.run(

@@ -25,6 +25,7 @@ from autograder.grading import (
     SubmissionResult,
     grade_submission,
     load_assignment,
+    passes_reference,
     preload_modules,
     unverified,
 )
@@ -144,7 +145,11 @@ def grade_class(
     run_id = None
     if pairs:
         with SandboxPool(
-            min(jobs, len(pairs)), limits=limits, preload=preload_modules(assignments)
+            min(jobs, len(pairs)),
+            limits=limits,
+            preload=preload_modules(assignments),
+            # Only when every worker would import the reference anyway (see Sandbox).
+            preload_reference=all(passes_reference(a) for a in assignments),
         ) as pool:
             ready = pool.sandboxes[0].ready
             run_id = pool.run_id

@@ -147,6 +147,11 @@ class Sandbox:
     forbidden_modules, reference_module
         The package student code must not import, and the module whose
         functions a case may pass to the student's function.
+    preload_reference
+        Import ``reference_module`` in the zygote, so that workers need not each
+        import it.  Its functions are then in every worker's memory (out of
+        ``sys.modules``): ask for it only when every task passes some of them to
+        student code anyway.
     wait
         Wait here until the zygote is ready (False: the caller calls
         :meth:`wait_ready`, so that several zygotes import their libraries at once).
@@ -163,6 +168,7 @@ class Sandbox:
         drop_uid: bool = True,
         forbidden_modules: tuple[str, ...] = ("autograder",),
         reference_module: str | None = "autograder.reference",
+        preload_reference: bool = False,
         wait: bool = True,
     ):
         if not 0 <= slot < MAX_SLOTS:
@@ -182,6 +188,7 @@ class Sandbox:
         os.chmod(self._scratch, 0o711)  # a worker with its own uid may enter its folder in it
         self.config = {
             "preload": list(dict.fromkeys(["numpy", *preload])),
+            "reference_module": reference_module if preload_reference else None,
             "namespaces": namespaces,
             "uid": uid if drop_uid else None,
             "forbidden_modules": list(forbidden_modules),

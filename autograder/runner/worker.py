@@ -67,12 +67,14 @@ class SandboxSettings:
     ``uid`` is the unprivileged uid workers switch to (None: keep the zygote's);
     ``namespaces`` asks for new network and mount namespaces; ``expose`` lists
     interpreter folders to keep reachable for that uid when an ancestor folder
-    is private (a Python installed under ``/root``, say).
+    is private (a Python installed under ``/root``, say); ``reference`` is the
+    reference module when the zygote preloaded it.
     """
 
     uid: int | None = None
     namespaces: bool = True
     expose: list[str] = field(default_factory=list)
+    reference: Any = None
 
 
 def serve(job_bytes: bytes, result_fd: int, workdir: str, settings: SandboxSettings) -> NoReturn:
@@ -223,7 +225,7 @@ def enter_sandbox(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file raises instead of killing
 
-    reference = _import_reference(job)
+    reference = _import_reference(job, settings.reference)
     # Opened now: a private /tmp may soon hide the folder's path.
     data_fd = (
         os.open(job["data_dir"], os.O_RDONLY | os.O_DIRECTORY) if job.get("data_dir") else None
@@ -313,8 +315,9 @@ def _forbidden(module: str, job: dict[str, Any]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in job.get("forbidden_modules", ()))
 
 
-def _import_reference(job: dict[str, Any]) -> Any:
-    """The reference module, if some call passes one of its functions (imported before hiding)."""
+def _import_reference(job: dict[str, Any], preloaded: Any = None) -> Any:
+    """The reference module, if some call passes one of its functions (imported before hiding,
+    unless the zygote ``preloaded`` it)."""
 
     def refs(values):
         for value in values:
@@ -329,7 +332,7 @@ def _import_reference(job: dict[str, Any]) -> Any:
         for ref in refs([*c["args"], *c["kwargs"].values()])
     )
     if wanted and job.get("reference_module"):
-        return importlib.import_module(job["reference_module"])
+        return preloaded or importlib.import_module(job["reference_module"])
     return None
 
 

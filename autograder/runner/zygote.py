@@ -81,6 +81,13 @@ def main(argv: list[str]) -> None:
         subreaper = False
     preloaded, failed = preload(config.get("preload", []))
     settings, reasons = decide(config)
+    if config.get("reference_module"):
+        # Kept by the settings only: out of sys.modules below, like the rest of the package.
+        try:
+            settings.reference = importlib.import_module(config["reference_module"])
+            preloaded.append(config["reference_module"])
+        except Exception:
+            failed.append(config["reference_module"])
     if settings.uid is not None:
         system.kill_all_of_uid(settings.uid)  # anything left by an earlier zygote of this slot
     forbidden = tuple(config.get("forbidden_modules", ()))
