@@ -58,6 +58,7 @@ class SourceNotebook:
 
     path: Path
     test_ids: frozenset[str]
+    #: The locked cells' Python (magics translated once, here), by grade id.
     locked: dict[str, str] = field(default_factory=dict)
     skipped: frozenset[str] = frozenset()
     imports: tuple[str, ...] = ()
@@ -86,12 +87,12 @@ class SourceNotebook:
                 if function:
                     tested[grade_id] = function
                 continue
-            if info.get("locked") and not info.get("solution") and grade_id:
-                if _marked_skip(cell):
-                    skipped.add(grade_id)
-                    continue
-                locked[grade_id] = cell_source(cell)
+            if info.get("locked") and not info.get("solution") and grade_id and _marked_skip(cell):
+                skipped.add(grade_id)
+                continue
             python, _ = translate_magics(cell_source(cell))
+            if info.get("locked") and not info.get("solution") and grade_id:
+                locked[grade_id] = python
             imports += imported_modules(python)
         return cls(
             path=path,
@@ -205,9 +206,8 @@ def code_cells(notebook: dict[str, Any], source: SourceNotebook) -> list[CodeCel
         if grade_id in source.test_ids or grade_id in source.skipped:
             continue
         if grade_id in source.locked:
-            python, _ = translate_magics(source.locked[grade_id])
             # Magics in the course's own cells are the course's choice: not reported.
-            cells.append(CodeCell(index, python, "course", grade_id))
+            cells.append(CodeCell(index, source.locked[grade_id], "course", grade_id))
             continue
         python, notes = translate_magics(cell_source(cell))
         cells.append(CodeCell(index, python, "student", grade_id, tuple(notes)))
@@ -375,8 +375,12 @@ def imported_modules(python: str) -> list[str]:
         tree = ast.parse(python)
     except (SyntaxError, ValueError):
         return []
+    return _imports_in(ast.walk(tree))
+
+
+def _imports_in(nodes) -> list[str]:
     found = []
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -400,8 +404,9 @@ def forbidden_imports(python: str, packages: tuple[str, ...]) -> list[str]:
         names = "|".join(map(re.escape, packages))
         pattern = rf"^\s*(?:import|from)\s+({names})\b"
         return [m.group(1) for m in re.finditer(pattern, python, re.M)]
-    found = [name for name in imported_modules(python) if forbidden(name)]
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    found = [name for name in _imports_in(nodes) if forbidden(name)]
+    for node in nodes:
         if isinstance(node, ast.Call):
             func = node.func
             called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
