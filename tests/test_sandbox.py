@@ -482,3 +482,25 @@ def test_kill_everything_reaches_nothing_outside_the_submission(drop_uid):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_the_network_namespace_is_not_the_graders_and_its_loopback_is_down(sandbox):
+    probe = (
+        "import os, socket\n"
+        "print(os.readlink('/proc/self/ns/net'))\n"
+        "server = socket.socket()\n"
+        "try:\n"
+        "    server.bind(('127.0.0.1', 0))\n"
+        "    server.listen()\n"
+        "    socket.create_connection(server.getsockname(), timeout=1)\n"
+        "    print('loopback works')\n"
+        "except OSError as error:\n"
+        "    print('no loopback:', type(error).__name__)\n"
+    )
+    first, second = sandbox.run(task(probe)), sandbox.run(task(probe))
+    if not first.isolation["network"].startswith("isolated"):
+        pytest.skip(f"no network namespace here: {first.isolation['network']}")
+    namespace, loopback = first.cells[0].output.splitlines()
+    assert namespace != os.readlink("/proc/self/ns/net")
+    assert loopback.startswith("no loopback"), loopback
+    assert second.cells[0].output.splitlines()[1].startswith("no loopback")

@@ -68,13 +68,15 @@ class SandboxSettings:
     ``namespaces`` asks for new network and mount namespaces; ``expose`` lists
     interpreter folders to keep reachable for that uid when an ancestor folder
     is private (a Python installed under ``/root``, say); ``reference`` is the
-    reference module when the zygote preloaded it.
+    reference module when the zygote preloaded it; ``network_ready`` says that the
+    zygote is already in an empty network namespace, which workers inherit.
     """
 
     uid: int | None = None
     namespaces: bool = True
     expose: list[str] = field(default_factory=list)
     reference: Any = None
+    network_ready: bool = False
 
 
 def serve(job_bytes: bytes, result_fd: int, workdir: str, settings: SandboxSettings) -> NoReturn:
@@ -343,14 +345,19 @@ def _enter_namespaces(held: dict[str, str], limits: dict[str, Any], settings) ->
     first (where the system allows unprivileged ones), mapping our own ids so
     that files we create keep belonging to us.
     """
-    base = system.CLONE_NEWNET | system.CLONE_NEWNS
+    base = system.CLONE_NEWNS | (0 if settings.network_ready else system.CLONE_NEWNET)
     uid, gid = os.getuid(), os.getgid()  # before a user namespace hides them
     if os.geteuid() != 0:
         base |= system.CLONE_NEWUSER
+    shared = "isolated (the slot's empty network namespace)"
     try:
         system.unshare(base)
     except OSError as error:
-        held["network"] = f"not isolated (no network namespace: {error.strerror or error})"
+        if settings.network_ready:
+            held["network"] = shared
+            held["filesystem"] = f"shared /tmp (no mount namespace: {error.strerror or error})"
+        else:
+            held["network"] = f"not isolated (no network namespace: {error.strerror or error})"
         if settings.expose:
             settings.uid = None  # its interpreter would be out of the unprivileged uid's reach
         return False
@@ -362,7 +369,7 @@ def _enter_namespaces(held: dict[str, str], limits: dict[str, Any], settings) ->
         ):
             with open(f"/proc/self/{name}", "w") as handle:
                 handle.write(text)
-    held["network"] = "isolated (empty network namespace)"
+    held["network"] = shared if settings.network_ready else "isolated (empty network namespace)"
     try:
         system.mount("none", "/", None, system.MS_REC | system.MS_PRIVATE, None)
         # Opened before /tmp is replaced: a folder to expose may live under /tmp.

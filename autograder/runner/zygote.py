@@ -90,6 +90,16 @@ def main(argv: list[str]) -> None:
             failed.append(config["reference_module"])
     if settings.uid is not None:
         system.kill_all_of_uid(settings.uid)  # anything left by an earlier zygote of this slot
+    if settings.namespaces and os.geteuid() == 0:
+        # One empty network namespace for all of this slot's workers, which run one at a time
+        # and inherit it (its loopback is down, and a worker with its own uid cannot bring it
+        # up): the same isolation as a namespace per worker, without its cost (about a tenth
+        # of a simple notebook's grading).  The control socket, already open, keeps working.
+        try:
+            system.unshare(system.CLONE_NEWNET)
+            settings.network_ready = True
+        except OSError:
+            pass
     forbidden = tuple(config.get("forbidden_modules", ()))
     for module in list(sys.modules):
         if any(module == p or module.startswith(p + ".") for p in forbidden):
