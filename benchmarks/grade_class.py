@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument(
-        "--sample", type=int, default=3, help="honest notebooks per assignment graded by nbgrader"
+        "--sample", type=int, default=5, help="honest notebooks per assignment graded by nbgrader"
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="keep the class and the outputs in this folder")

@@ -343,3 +343,26 @@ def test_call_case_turns_warnings_into_errors_but_allows_underflow():
         call_case(lambda x: np.exp(-x), case)
     with pytest.raises(CallError, match="divide"):
         call_case(lambda x: np.log(x * 0), case)
+
+
+def test_the_accuracy_check_leaves_a_correct_trainer_a_wide_margin():
+    """A correct trainer must practically never fail the hidden accuracy check: over 30 random
+    splits its accuracy has a mean and a spread that put the threshold at least 5 standard
+    deviations below the mean, and a trainer that stops after one step (ignoring
+    ``n_epochs``) fails on every one of them."""
+    from autograder import softmax_regression as sr
+    from autograder.checks import softmax_regression as checks
+
+    check = get_check("06_softmax_regression", "softmax_regression_fit_accuracy_hidden")
+    accuracies = []
+    for seed in range(30):
+        (case,) = check.cases([seed, 1234])
+        # The same split the case holds, drawn again from the same seed.
+        _, X_test, _, y_test = checks._random_split(np.random.default_rng([seed, 1234]), 0.75)
+        W, b = sr.softmax_regression_fit(*case.args, **case.kwargs)
+        assert case.judge((W, b)) is None
+        accuracies.append(np.mean(sr.softmax_regression_predict(X_test, W, b) == y_test))
+        one_step = sr.softmax_regression_fit(*case.args, **{**case.kwargs, "n_epochs": 1})
+        assert "held-out" in case.judge(one_step)
+    mean, spread = np.mean(accuracies), np.std(accuracies, ddof=1)
+    assert checks.ACCURACY_THRESHOLD <= mean - 5 * spread, (mean, spread)

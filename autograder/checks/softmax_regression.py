@@ -28,8 +28,12 @@ FIT_SETTINGS = {"learning_rate": 0.5, "n_epochs": 25, "l2": 0.1}
 FIT_RTOL, FIT_ATOL = 1e-6, 1e-9
 GRAD_RTOL, GRAD_ATOL = 1e-10, 1e-12
 
-#: The held-out accuracy a trained model must reach on a random split of the digits.
-ACCURACY_THRESHOLD = 0.93
+#: The held-out accuracy a trained model must reach on a random split of the digits.  A
+#: correct trainer reaches 96.3% on average, with a standard deviation of 0.85 points over
+#: random splits (2000 splits: none below 93.3%), so 92% is about 5 deviations below it: a
+#: correct answer practically never fails, while a trainer that does not train (one step
+#: of gradient descent already reaches about 85%) does.
+ACCURACY_THRESHOLD = 0.92
 ACCURACY_SETTINGS = {"learning_rate": 0.25, "n_epochs": 300, "l2": 1e-3}
 #: How far above the reference gradient descent's loss a trained model may end.
 LOSS_SLACK = 0.01
@@ -406,7 +410,7 @@ def softmax_regression_fit_hidden(rng: np.random.Generator) -> list[Case]:
 def softmax_regression_fit_accuracy_hidden(rng: np.random.Generator) -> list[Case]:
     """``softmax_regression_fit`` trained on three quarters of the digits, split at random (not
     the chapter's split) and standardised with the training statistics, classifies at least
-    93% of the held-out quarter correctly (learning_rate 0.25, 300 epochs, l2 0.001)."""
+    92% of the held-out quarter correctly (learning_rate 0.25, 300 epochs, l2 0.001)."""
     X_train, X_test, y_train, y_test = _random_split(rng, train_share=0.75)
     return [
         Case(
