@@ -253,13 +253,23 @@ def _missing_message(assignment: Assignment, path: Path | None) -> str:
 def build_task(
     assignment: Assignment,
     cells: list[CodeCell],
-    checks_and_cases: Sequence[tuple[str, str, list[Case]]],
+    checks_and_cases: Sequence[tuple[str, str, list[Case], str]],
 ) -> Task:
-    """The runner's task: the cells, then one group of calls per (name, function, cases)."""
+    """The runner's task: the cells, then one group of calls per (name, function, cases,
+    visibility).
+
+    Calls of a hidden check follow :func:`autograder.checks.call_case`, as the hidden
+    test cells do under nbgrader.  Calls of a visible check follow the notebook's visible
+    test cells: a warning fails them when Jupyter would show it, since nbgrader gives no
+    points to a test cell that writes to stderr (every warning but pending
+    deprecations, import and resource warnings, and deprecations raised outside the
+    student's code), so that the two graders agree there too.
+    """
     groups = [
         {
             "name": name,
             "function": function,
+            "warnings": "as-shown" if visibility == "visible" else "strict",
             "cases": [
                 {
                     "args": tuple(_to_wire(a) for a in case.args),
@@ -268,7 +278,7 @@ def build_task(
                 for case in cases
             ],
         }
-        for name, function, cases in checks_and_cases
+        for name, function, cases, visibility in checks_and_cases
     ]
     # Other files of the assignment's folder (data) are copied to the worker's folder.
     has_data = any(not p.name.endswith(".ipynb") for p in assignment.data_dir.iterdir())
@@ -337,7 +347,7 @@ def grade_submission(
     task = build_task(
         assignment,
         prepared.cells,
-        [(c.name, assignment.function_of(c), cases[c.name]) for c in checks],
+        [(c.name, assignment.function_of(c), cases[c.name], c.visibility) for c in checks],
     )
     outcome = sandbox.run(task)
     return evaluate(result, assignment, prepared.cells, checks, cases, outcome)

@@ -113,11 +113,11 @@ def test_the_worker_is_sent_inputs_never_expected_values(assignment):
     from autograder.runner import wire
 
     checks = [
-        (c.name, c.exercise, c.cases(seed_for(1, "s", assignment.id, c.name)))
+        (c.name, c.exercise, c.cases(seed_for(1, "s", assignment.id, c.name)), c.visibility)
         for c in assignment.checks
     ]
     job = wire.encode(build_task(assignment, [], checks).groups)
-    for _, _, cases in checks:
+    for _, _, cases, _ in checks:
         for case in cases:
             expected = np.asarray(case.expected)
             if expected.size > 3 and np.all(expected != np.asarray(case.args[0])):

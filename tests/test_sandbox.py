@@ -105,6 +105,33 @@ def test_every_outcome_is_plain_data(sandbox):
     assert answer.value != 1.0
 
 
+def like_a_visible_test_cell(func, case, namespace):
+    """``(value, error)`` of a call in a notebook's visible test cell, under nbgrader.
+
+    The cell fails when the call raises, or when Jupyter shows a warning (nbgrader gives no
+    points to a test cell that writes to stderr): Python's default filters, plus IPython's,
+    which shows the deprecations that code run in ``__main__`` causes.
+    """
+    from autograder.checks.core import _resolve
+
+    args = [_resolve(a, namespace) for a in case.args]
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+        for hidden in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.simplefilter("ignore", hidden)
+        warnings.simplefilter("ignore", ResourceWarning)
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                value, error = func(*args), None
+        except Exception as exc:
+            value, error = None, f"{type(exc).__name__}: {exc}"
+    if shown:  # the first problem, as the worker reports it
+        return None, f"{shown[0].category.__name__}: {shown[0].message}"
+    return value, error
+
+
 # Each function meets call_case and the worker with the same case; both must agree.
 SEMANTICS = {
     "returns": "def f(x):\n    return x * 2",
@@ -113,6 +140,12 @@ SEMANTICS = {
     "divides-by-zero": "import numpy as np\ndef f(x):\n    return np.log(x * 0)",
     "underflows": "import numpy as np\ndef f(x):\n    return np.exp(-1000 * x)",
     "warns": "import warnings\ndef f(x):\n    warnings.warn('careful')\n    return x",
+    "deprecated-call": "import numpy as np\ndef f(x):\n    return np.row_stack([x, x]).sum(0)",
+    "empty-mean": "import numpy as np\ndef f(x):\n    return x + np.mean(x[:0])",
+    "library-deprecation": (  # raised inside a library: Jupyter does not show it
+        "import warnings\ndef f(x):\n    warnings.warn_explicit("
+        "'old', DeprecationWarning, 'lib.py', 1, module='numpy.lib')\n    return x"
+    ),
     "mutates": "def f(x):\n    x[...] = 0\n    return x.sum()",
     "uses-reference": "def f(x, g):\n    return g(x)",
     "uses-student": "def f(x, g):\n    return g(x)\ndef double(v):\n    return 2 * v",
@@ -120,8 +153,11 @@ SEMANTICS = {
 }
 
 
+@pytest.mark.parametrize("strict", [True, False], ids=["hidden", "visible"])
 @pytest.mark.parametrize("name", sorted(SEMANTICS))
-def test_calls_have_call_case_semantics(sandbox, name):
+def test_calls_have_call_case_semantics(sandbox, name, strict):
+    """A hidden check's calls follow ``call_case``; a visible check's follow the notebook's
+    visible test cells, which fail when a call raises or Jupyter shows a warning."""
     x = np.array([1.0, 2.0])
     args = (x,)
     if name == "uses-reference":
@@ -131,20 +167,38 @@ def test_calls_have_call_case_semantics(sandbox, name):
     elif name == "uses-bound":
         args = (x, Function("scale", of="student", bound=(np.float64(3.0),)))
     case = Case(args=args)
-    namespace: dict = {}
+    namespace: dict = {"__name__": "__main__"}  # as a notebook's code, and the worker's
     exec(SEMANTICS[name], namespace)
     try:
-        expected, expected_error = call_case(namespace["f"], case, namespace), None
+        if strict:
+            expected, expected_error = call_case(namespace["f"], case, namespace), None
+        else:
+            expected, expected_error = like_a_visible_test_cell(namespace["f"], case, namespace)
     except CallError as exc:
         expected, expected_error = None, str(exc)
     sent = tuple(_to_wire(a) for a in args)
-    outcome = sandbox.run(task(SEMANTICS[name], groups=[group("f", sent, sent)]))
+    calls = {**group("f", sent, sent), "warnings": "strict" if strict else "as-shown"}
+    outcome = sandbox.run(task(SEMANTICS[name], groups=[calls]))
     first, second = outcome.groups["f"].answers
     assert first.error == expected_error
     if expected_error is None:
         np.testing.assert_array_equal(first.value, expected)
         np.testing.assert_array_equal(second.value, expected)  # inputs are fresh copies
     np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_warnings_are_errors_only_where_they_should_be():
+    from autograder.checks.core import API_NOTICES
+    from autograder.runner import worker
+
+    assert worker.API_NOTICES == API_NOTICES
+    namespace: dict = {}
+    exec(SEMANTICS["warns"] + "\n" + SEMANTICS["empty-mean"].replace("def f", "def g"), namespace)
+    for function in ("f", "g"):  # a UserWarning, and NumPy's "Mean of empty slice"
+        with pytest.raises(CallError, match="Warning"):
+            call_case(namespace[function], Case(args=(np.array([1.0]),)))
+    exec(SEMANTICS["deprecated-call"], namespace)
+    assert call_case(namespace["f"], Case(args=(np.array([1.0]),))) == 2.0
 
 
 def test_a_missing_student_function_is_named(sandbox):

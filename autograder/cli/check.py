@@ -106,12 +106,12 @@ def check_notebook(assignment: Assignment, path: Path, sandbox: Sandbox) -> Chec
     groups = []
     for chosen in visible:
         function = assignment.function_of(chosen)
-        groups.append((chosen.name, function, cases[chosen.name]))
+        groups.append((chosen.name, function, cases[chosen.name], chosen.visibility))
         for position, case in enumerate(cases[chosen.name]):
             elements = elementwise_probes(case)
             if elements:
                 probes[(chosen.name, position)] = elements
-                groups.append((f"{chosen.name}#{position}", function, elements))
+                groups.append((f"{chosen.name}#{position}", function, elements, "visible"))
     outcome = sandbox.run(build_task(assignment, prepared.cells, groups))
     _describe_run(outcome, prepared.cells, say)
     cells = [{"index": c.index, "error": c.error, "origin": "student"} for c in outcome.cells]

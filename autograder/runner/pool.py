@@ -65,7 +65,9 @@ class Task:
 
     ``cells`` are ``{"index": int, "source": str}`` run in order; ``groups`` are
     ``{"name": str, "function": str, "cases": [{"args": tuple, "kwargs": dict}]}``
-    whose arguments are arrays, numbers, strings or :class:`wire.FunctionRef`.
+    whose arguments are arrays, numbers, strings or :class:`wire.FunctionRef`, and
+    optionally ``"warnings": "as-shown"`` (see :meth:`worker.Session._call`; the
+    default is ``"strict"``).
     ``data_dir`` is copied into the worker's working folder first.
     """
 

@@ -54,6 +54,13 @@ MS_RDONLY = 1
 _ERRSTATE = np.errstate
 _CATCH_WARNINGS = warnings.catch_warnings
 _SIMPLEFILTER = warnings.simplefilter
+_FILTERWARNINGS = warnings.filterwarnings
+#: Warnings that are not errors in a hidden check's calls: notices about an API, as
+#: ``autograder.checks.API_NOTICES`` (a test checks they agree; the worker does not import
+#: the checks).
+API_NOTICES = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+#: Warnings Python's default filters hide in a notebook (deprecations only outside its code).
+HIDDEN_BY_JUPYTER = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 
 
 class SoftTimeout(BaseException):
@@ -679,16 +686,20 @@ class Session:
         if not callable(func):
             result["missing"] = f"not-callable: {type(func).__name__}"
             return result
+        as_shown = group.get("warnings") == "as-shown"
         for case in group["cases"]:
-            result["answers"].append(self._call(func, case, deadline))
+            result["answers"].append(self._call(func, case, deadline, as_shown))
         return result
 
-    def _call(self, func, case: dict[str, Any], deadline: float) -> dict[str, Any]:
+    def _call(self, func, case: dict[str, Any], deadline: float, as_shown=False) -> dict[str, Any]:
         """One call, with the semantics of ``autograder.checks.core.call_case``.
 
         Floating-point overflow, invalid operations and division by zero raise,
-        underflow does not; every warning is an error; array inputs are fresh
-        copies; functions named by the case are the reference's or the student's.
+        underflow does not; other warnings are errors, but notices about an API.  With
+        ``as_shown``, the warnings that are errors are instead those Jupyter would show
+        (as in a notebook's visible test cell, which nbgrader fails when it writes to
+        stderr).  Array inputs are fresh copies; functions named by the case are the
+        reference's or the student's.
         """
         try:
             args = [self._resolve(v) for v in case["args"]]
@@ -699,6 +710,10 @@ class Session:
         def attempt():
             with _CATCH_WARNINGS():
                 _SIMPLEFILTER("error")
+                for notice in HIDDEN_BY_JUPYTER if as_shown else API_NOTICES:
+                    _SIMPLEFILTER("ignore", notice)
+                if as_shown:  # Jupyter shows the deprecations the notebook's own code causes
+                    _FILTERWARNINGS("error", category=DeprecationWarning, module="__main__")
                 with _ERRSTATE(over="raise", invalid="raise", divide="raise", under="ignore"):
                     value = func(*args, **kwargs)
             return to_plain(value, self.job["limits"]["answer_mb"] << 20)

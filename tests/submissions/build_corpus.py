@@ -49,6 +49,13 @@ WHERE_SIGMOID = '''def sigmoid(x):
     x = np.asarray(x, dtype=float)
     return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))'''
 
+DEPRECATED_CALL_SIGMOID = '''def sigmoid(x):
+    """The stable sigmoid, both branches stacked with np.row_stack (a deprecated alias)."""
+    x = np.asarray(x, dtype=float)
+    t = np.exp(-np.abs(x))  # never overflows
+    both = np.row_stack([np.ravel(1 / (1 + t)), np.ravel(t / (1 + t))])
+    return np.where(np.ravel(x) >= 0, both[0], both[1]).reshape(x.shape)[()]'''
+
 NAIVE_GRAD = '''def sigmoid_grad(x):
     """sigma * (1 - sigma), as derived in the chapter."""
     s = sigmoid(x)
@@ -133,6 +140,15 @@ def _students(answers, with_answers):
             5,
             True,
             notebook(with_answers(sigmoid=WHERE_SIGMOID)),
+        ),
+        "deprecated-call": (
+            "a correct sigmoid that calls a deprecated NumPy alias: the warning Jupyter shows"
+            " fails the visible tests of sigmoid and sigmoid_grad (nbgrader fails a test cell"
+            " that writes to stderr); the hidden checks ignore notices about an API",
+            "ok",
+            FULL - 2,
+            True,
+            notebook(with_answers(sigmoid=DEPRECATED_CALL_SIGMOID)),
         ),
         "naive-grad": (
             "sigma*(1-sigma) loses the tiny derivatives of saturated inputs",
