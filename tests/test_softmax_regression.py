@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numerics import central_difference_gradient, relative_error
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -23,8 +24,6 @@ from autograder.softmax_regression import (
     standardize,
 )
 
-EPS = np.finfo(np.float64).eps
-
 
 def problem(seed, n=12, d=4, k=3, scale=1.0):
     """A small random classification problem and random parameters."""
@@ -34,22 +33,6 @@ def problem(seed, n=12, d=4, k=3, scale=1.0):
     W = scale * rng.normal(size=(d, k))
     b = scale * rng.normal(size=k)
     return X, y, W, b
-
-
-def central_difference_gradient(f, theta):
-    theta = np.array(theta, dtype=float)
-    g = np.zeros_like(theta)
-    for i in np.ndindex(theta.shape):
-        h = EPS ** (1 / 3) * max(1.0, abs(theta[i]))
-        up, down = theta.copy(), theta.copy()
-        up[i] += h
-        down[i] -= h
-        g[i] = (f(up) - f(down)) / (up[i] - down[i])
-    return g
-
-
-def relative_error(g, g_fd):
-    return np.linalg.norm(g - g_fd) / max(np.linalg.norm(g), np.linalg.norm(g_fd), 1e-300)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numerics import central_difference_gradient, relative_error
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
@@ -59,22 +60,6 @@ def flat(W, b):
 
 def unflat(theta, d, k):
     return theta[: d * k].reshape(d, k), theta[d * k :]
-
-
-def central_difference_gradient(f, theta):
-    theta = np.array(theta, dtype=float)
-    g = np.zeros_like(theta)
-    for i in np.ndindex(theta.shape):
-        h = EPS ** (1 / 3) * max(1.0, abs(theta[i]))
-        up, down = theta.copy(), theta.copy()
-        up[i] += h
-        down[i] -= h
-        g[i] = (f(up) - f(down)) / (up[i] - down[i])
-    return g
-
-
-def relative_error(g, g_fd):
-    return np.linalg.norm(g - g_fd) / max(np.linalg.norm(g), np.linalg.norm(g_fd), 1e-300)
 
 
 def hessian(X, y, W, b, l2):
