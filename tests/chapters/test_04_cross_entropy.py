@@ -15,6 +15,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from numerics import central_difference_gradient as numerical_gradient
+from numerics import relative_error
 from scipy.optimize import minimize
 
 from autograder import reference as ref
@@ -22,7 +24,6 @@ from autograder import reference as ref
 CHAPTER = Path(__file__).resolve().parents[2] / "chapters" / "04_cross_entropy" / "cross_entropy.md"
 DPS = 50
 EPS = np.finfo(np.float64).eps
-TINY = np.finfo(np.float64).tiny
 
 
 # ---------------------------------------------------------------- helpers
@@ -96,27 +97,6 @@ def bce_mp(z, y):
         y = mpmath.mpf(float(y))
         s = 1 / (1 + mpmath.exp(-z))
         return -(y * mpmath.log(s) + (1 - y) * mpmath.log(1 - s))
-
-
-def numerical_gradient(f, z, h=None):
-    """Central differences, step eps^(1/3) max(1, |z_j|) by default, divided by the step taken."""
-    z = np.array(z, dtype=float)
-    grad = np.zeros_like(z)
-    for idx in np.ndindex(z.shape):
-        if h is None:
-            step = EPS ** (1 / 3) * max(1.0, abs(z[idx]))
-        else:
-            step = h(z[idx]) if callable(h) else h
-        z_plus, z_minus = z.copy(), z.copy()
-        z_plus[idx] += step
-        z_minus[idx] -= step
-        grad[idx] = (f(z_plus) - f(z_minus)) / (z_plus[idx] - z_minus[idx])
-    return grad
-
-
-def relative_error(g, g_fd):
-    g, g_fd = np.asarray(g, dtype=float), np.asarray(g_fd, dtype=float)
-    return np.linalg.norm(g - g_fd) / max(np.linalg.norm(g), np.linalg.norm(g_fd), TINY)
 
 
 def gradient_check(f, grad_f, z, h=None):
