@@ -437,8 +437,38 @@ def test_a_frozen_sandbox_is_replaced(monkeypatch):
     assert all("(Z)" in entry for entry in left)
 
 
-def test_without_namespaces_or_uid_stragglers_are_still_reaped():
-    with Sandbox(Limits(timeout=3), namespaces=False, drop_uid=False) as box:
+def test_root_without_a_uid_or_a_pid_namespace_is_refused():
+    """As root, a worker without a uid of its own or a PID namespace could kill(-1) the
+    machine: the sandbox will not start, and says why."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can be refused")
+    run_id = f"refused-{os.getpid()}"
+    with pytest.raises(RuntimeError, match="refuses to run student code as root"):
+        Sandbox(Limits(timeout=3), namespaces=False, drop_uid=False, run_id=run_id)
+    assert not leftover_processes(run_id)
+
+
+def test_a_worker_that_refuses_is_a_sandbox_error_not_the_students():
+    from autograder.runner.pool import Outcome, _Protocol
+
+    outcome = Outcome("finished")
+    protocol = _Protocol(task("x = 1"), outcome)
+    protocol.accept({"type": "refused", "reason": "no PID namespace"})
+    assert (outcome.ended, outcome.detail, protocol.done) == (
+        "sandbox-error",
+        "no PID namespace",
+        True,
+    )
+    with pytest.raises(wire.ProtocolError):  # nothing may follow it
+        protocol.accept({"type": "cells", "cells": []})
+
+
+def test_without_namespaces_stragglers_are_still_reaped():
+    try:
+        box = Sandbox(Limits(timeout=3), namespaces=False)
+    except RuntimeError as refused:  # root, and the interpreter is out of reach of a uid
+        pytest.skip(str(refused)[:120])
+    with box:
         outcome = box.run(
             task(
                 "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
@@ -447,7 +477,8 @@ def test_without_namespaces_or_uid_stragglers_are_still_reaped():
         )
         assert outcome.isolation["network"].startswith("not isolated")
         assert outcome.stragglers >= 1
-        assert not leftover_processes(sessions=[outcome.pid])
+        uids = [outcome.uid] if outcome.uid is not None else []
+        assert not leftover_processes(sessions=[outcome.pid], uids=uids)
 
 
 def test_a_pool_grades_in_parallel_and_leaves_nothing():

@@ -252,6 +252,9 @@ class Sandbox:
         if ready is None or ready.get("type") != "ready":
             self._stop()
             raise RuntimeError("the grading sandbox could not start a worker process")
+        if ready.get("refused"):
+            self._stop()
+            raise RuntimeError(str(ready["refused"]))
         self.ready = ready
 
     def _stop(self) -> None:
@@ -471,7 +474,13 @@ class _Protocol:
         if not isinstance(message, dict) or self.reaped:
             raise wire.ProtocolError("unexpected message")
         kind = message.get("type")
-        if kind == "reaped":
+        if kind == "refused" and not self.cells_seen and not self.done:
+            # The worker would not run the code (see worker.SandboxRefused): the grader's
+            # sandbox is at fault, not the submission.
+            self.done = True
+            self.outcome.ended = "sandbox-error"
+            self.outcome.detail = _text(_expect(message.get("reason"), str), 500)
+        elif kind == "reaped":
             # From the PID namespace's init, after the session ended: the last message.
             self.reaped = True
             self.outcome.stragglers += _expect(message.get("stragglers"), int)

@@ -67,6 +67,10 @@ class SoftTimeout(BaseException):
     """Raised in student code by the worker's alarm when its share of time is over."""
 
 
+class SandboxRefused(Exception):
+    """The sandbox cannot be made safe enough here: no student code runs."""
+
+
 @dataclass
 class SandboxSettings:
     """How a zygote's workers are confined; decided once, when the zygote starts.
@@ -96,7 +100,11 @@ def serve(job_bytes: bytes, result_fd: int, workdir: str, settings: SandboxSetti
     code = 0
     try:
         job = wire.decode(job_bytes)
-        isolation, reference = enter_sandbox(job, result_fd, workdir, settings)
+        try:
+            isolation, reference = enter_sandbox(job, result_fd, workdir, settings)
+        except SandboxRefused as refusal:
+            Channel(result_fd).send({"type": "refused", "reason": str(refusal)})
+            os._exit(0)
         if isolation.get("processes-namespace", "").startswith("yes"):
             _in_pid_namespace(job, result_fd, isolation, reference)
         Session(job, Channel(result_fd), isolation, reference).run()
@@ -255,6 +263,17 @@ def enter_sandbox(
         _try_pid_namespace(held)
     else:
         held["processes-namespace"] = "no (namespaces disabled)"
+    if (
+        os.geteuid() == 0
+        and settings.uid is None
+        and not held["processes-namespace"].startswith("yes")
+    ):
+        raise SandboxRefused(
+            "refused to run student code as root without a PID namespace, where its "
+            "kill(-1) would stop every process of the machine: grade as a normal user, as "
+            "root where namespaces are allowed, or with a Python installation other users "
+            "can read (so that workers get a uid of their own)"
+        )
     held["grading-package"] = "import detected (static, sys.modules, audit hook)"
     if private_tmp:
         try:

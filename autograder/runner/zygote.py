@@ -90,6 +90,15 @@ def main(argv: list[str]) -> None:
             failed.append(config["reference_module"])
     if settings.uid is not None:
         system.kill_all_of_uid(settings.uid)  # anything left by an earlier zygote of this slot
+    refused = None
+    if os.geteuid() == 0 and settings.uid is None and not _pid_namespace_possible(settings):
+        refused = (
+            "the sandbox refuses to run student code as root without a PID namespace, where "
+            "its kill(-1) would stop every process of the machine: grade as a normal user, "
+            "as root where namespaces are allowed (a VM, or a container allowed to unshare), "
+            "or with a Python installation other users can read, so that workers get a uid "
+            "of their own"
+        )
     if settings.namespaces and os.geteuid() == 0:
         # One empty network namespace for all of this slot's workers, which run one at a time
         # and inherit it (its loopback is down, and a worker with its own uid cannot bring it
@@ -116,9 +125,26 @@ def main(argv: list[str]) -> None:
             "uid": settings.uid,
             "subreaper": subreaper,
             "reasons": reasons,
+            "refused": refused,
         },
     )
+    if refused:
+        return
     serve_forever(control, settings, config.get("workdir_parent"))
+
+
+def _pid_namespace_possible(settings: SandboxSettings) -> bool:
+    """Whether a worker could make a PID namespace here (tried in a child that then exits)."""
+    if not settings.namespaces:
+        return False
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            system.unshare(system.CLONE_NEWPID)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
 def preload(modules: list[str]) -> tuple[list[str], list[str]]:
