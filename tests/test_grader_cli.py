@@ -194,3 +194,31 @@ def test_a_grader_bug_costs_only_its_own_row(tmp_path, monkeypatch):
     )
     assert "ZeroDivisionError: a planted bug in the grader" in bob["detail"]
     assert (out / "feedback" / "bob" / "01_sigmoid.html").is_file()
+
+
+@pytest.mark.parametrize("verb", ["grade", "check", "gradescope"])
+def test_a_sandbox_that_cannot_start_is_a_clear_error(verb, tmp_path, monkeypatch, capsys):
+    """Where no worker can start (or the sandbox refuses to), each verb says why and exits 1."""
+    from autograder import __main__, gradescope
+    from autograder.cli import check as check_verb
+    from autograder.runner import pool
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("planted: the sandbox refuses to start")
+
+    for module in (pool, check_verb, gradescope):
+        monkeypatch.setattr(module, "Sandbox", refuse, raising=False)
+    monkeypatch.setattr(pool, "SandboxPool", refuse)
+    monkeypatch.setattr("autograder.cli.grade.SandboxPool", refuse)
+    submitted = make_class(tmp_path / "submitted", {"ann": "complete"})
+    notebook = submitted / "ann" / "01_sigmoid" / NAME
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(notebook, root / "submission" / NAME)
+    argv = {
+        "grade": ["grade", str(submitted), "--out", str(tmp_path / "out")],
+        "check": ["check", str(notebook)],
+        "gradescope": ["gradescope", "01_sigmoid", "--run", "--root", str(root)],
+    }[verb]
+    assert __main__.main(argv) == 1
+    assert "error: planted: the sandbox refuses to start" in capsys.readouterr().err

@@ -11,6 +11,7 @@ reread.  From Jupyter, save the notebook, then run a cell holding::
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         assignment = load_assignment(assignment_id, args.solutions)
     except (KeyError, ValueError) as exc:
         parser.error(str(exc))
-    with Sandbox(Limits(timeout=args.timeout), preload=preload_modules([assignment])) as sandbox:
+    try:
+        sandbox = Sandbox(Limits(timeout=args.timeout), preload=preload_modules([assignment]))
+    except RuntimeError as exc:  # the sandbox could not start: nothing was checked
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    with sandbox:
         report = check_notebook(assignment, path, sandbox)
     print(report.text())
     print(f"(checked in {time.monotonic() - started:.2f} s)")

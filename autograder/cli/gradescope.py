@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from autograder.checks import ASSIGNMENTS
@@ -47,7 +48,11 @@ def execute(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.assignment not in ASSIGNMENTS:
         parser.error(f"unknown assignment {args.assignment!r}; known: {sorted(ASSIGNMENTS)}")
     if args.run:
-        results = run(args.assignment, args.root, Limits(timeout=args.timeout))
+        try:
+            results = run(args.assignment, args.root, Limits(timeout=args.timeout))
+        except RuntimeError as exc:  # the sandbox could not start: nothing was graded
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         print(f"score {results['score']:g}: {results['output'].splitlines()[0]}")
         return 0
     names = build_zip(args.assignment, args.out)
