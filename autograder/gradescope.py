@@ -42,8 +42,12 @@ SETUP_SH = """\
 set -euo pipefail
 apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv python3-pip
-python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install --no-cache-dir -r /autograder/source/requirements.txt
+# The interpreter where every user may read it, so that the sandbox's workers can run with
+# a uid of their own; the course's folder (solutions included) readable by root only.
+python3 -m venv /opt/autograder-venv
+/opt/autograder-venv/bin/pip install --no-cache-dir -r /autograder/source/requirements.txt
+chmod -R a+rX /opt/autograder-venv
+chmod -R go-rwx /autograder/source
 """
 
 RUN_AUTOGRADER = """\
@@ -51,7 +55,7 @@ RUN_AUTOGRADER = """\
 # Gradescope runs this for every submission: grade it, write results/results.json.
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-{default_root}}}"
-PYTHON="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
+PYTHON="${{AUTOGRADER_PYTHON:-/opt/autograder-venv/bin/python}}"
 cd "$ROOT/source" || exit 1
 "$PYTHON" -m autograder gradescope {assignment} --run --root "$ROOT"
 if [ ! -s "$ROOT/results/results.json" ]; then

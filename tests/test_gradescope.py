@@ -39,6 +39,10 @@ def gradescope_run(autograder_zip: Path, root: Path, submission: Path | None, me
     """Lay out ``root`` as Gradescope does, then run ``run_autograder``; return results.json."""
     with zipfile.ZipFile(autograder_zip) as archive:
         archive.extractall(root / "source")
+        setup = archive.read("setup.sh").decode()
+    # As setup.sh leaves it: the course's folder, solutions included, private to root.
+    assert "chmod -R go-rwx /autograder/source" in setup
+    subprocess.run(["chmod", "-R", "go-rwx", str(root / "source")], check=True)
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "run_autograder").chmod(0o755)
     (root / "submission").mkdir()
@@ -105,6 +109,24 @@ def test_a_flawed_submission_gets_generic_hidden_messages(autograder_zip, tmp_pa
     hidden = next(t for t in results["tests"] if t["name"] == "sigmoid: sigmoid_hidden")
     assert hidden["score"] == 0
     assert "FloatingPointError" in hidden["output"] and "745" not in hidden["output"]
+
+
+def test_student_code_cannot_read_the_solutions(autograder_zip, tmp_path):
+    import nbformat
+
+    notebook = nbformat.read(SUBMISSIONS / "complete" / "01_sigmoid" / NAME, as_version=4)
+    root = tmp_path / "root"
+    solutions = root / "source" / "solutions" / "01_sigmoid" / NAME
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(f"print(open({str(solutions)!r}).read()[:100])")
+    )
+    planted = tmp_path / "submitted.ipynb"
+    nbformat.write(notebook, planted)
+    results = gradescope_run(autograder_zip, root, planted)
+    assert results["score"] == 9  # the answers are right; the peek failed
+    output = results["output"]
+    assert "PermissionError" in output or "FileNotFoundError" in output, output
+    assert "BEGIN SOLUTION" not in json.dumps(results)
 
 
 def test_a_missing_notebook_still_gets_results(autograder_zip, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -589,3 +590,22 @@ def test_the_network_namespace_is_not_the_graders_and_its_loopback_is_down(sandb
     assert namespace != os.readlink("/proc/self/ns/net")
     assert loopback.startswith("no loopback"), loopback
     assert second.cells[0].output.splitlines()[1].startswith("no loopback")
+
+
+def test_the_course_folder_may_stay_private_to_the_grader(tmp_path, monkeypatch):
+    """Workers get their own uid though the course's folder (solutions included) is private:
+    they never read it, so the grader need not open it to them."""
+    from autograder.runner import zygote
+
+    if os.geteuid() != 0:
+        pytest.skip("workers get a uid of their own only under root")
+    course = tmp_path / "course"
+    course.mkdir(mode=0o700)
+    course.chmod(0o700)
+    monkeypatch.setattr(sys, "path", [*sys.path, str(course)])
+    config = {"uid": (1 << 30) | 7, "namespaces": True}
+    unreadable, _ = zygote.decide(config)
+    assert unreadable.uid is None  # planted: a private folder the workers would need
+    settings, reasons = zygote.decide({**config, "package_parent": str(course)})
+    assert settings.uid == config["uid"], reasons
+    assert str(course) not in settings.expose

@@ -190,6 +190,8 @@ class Sandbox:
         os.chmod(self._scratch, 0o711)  # a worker with its own uid may enter its folder in it
         self.config = {
             "preload": list(dict.fromkeys(["numpy", *preload])),
+            # Workers never read the course's own folder: it may stay private to the grader.
+            "package_parent": PACKAGE_PARENT,
             "reference_module": reference_module if preload_reference else None,
             "namespaces": namespaces,
             "uid": uid if drop_uid else None,

@@ -170,6 +170,9 @@ def decide(config: dict[str, Any]) -> tuple[SandboxSettings, list[str]]:
     # Folders the interpreter reads from, which a worker must still reach.
     needed = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     needed |= {p for p in sys.path if p and os.path.isdir(p)}
+    # Not the course's folder (the grading package, the solutions): everything workers use
+    # from it is loaded before they drop root, so it may stay private to the grader.
+    needed.discard(config.get("package_parent"))
     expose = []
     if namespaces:
         # A private /tmp would hide an interpreter or a package living under /tmp.
