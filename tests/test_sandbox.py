@@ -399,6 +399,24 @@ def test_imports_of_the_grading_package_are_seen(sandbox):
     assert honest.modules == [] and all(c.error is None for c in honest.cells)
 
 
+def test_an_attempt_on_a_package_nowhere_in_sight_is_seen_too():
+    """Where the package is out of the worker's sight (a course folder under /tmp, hidden by
+    the private /tmp), importing it fails: the attempt still counts, however it is made."""
+    with Sandbox(Limits(timeout=3), forbidden_modules=("nowhere_package",)) as box:
+        for attempt in (
+            "import importlib\nimportlib.import_module('nowhere_' + 'package.sub')",
+            "__import__('nowhere_' + 'package')",
+            "import nowhere_package",
+        ):
+            outcome = box.run(
+                task(f"try:\n    {attempt.replace(chr(10), '; ')}\nexcept ImportError:\n    pass")
+            )
+            assert outcome.cells[0].error is None
+            assert any(m.startswith("nowhere_package") for m in outcome.modules), attempt
+        honest = box.run(task("import importlib\nimportlib.import_module('fractions')"))
+        assert honest.modules == []
+
+
 def test_the_sandbox_survives_the_death_of_its_zygote():
     with Sandbox(Limits(timeout=3)) as box:
         os.killpg(box._process.pid, signal.SIGKILL)

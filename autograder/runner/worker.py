@@ -562,6 +562,17 @@ class IPythonStub:
         return ignored
 
 
+class _ImportWatch:
+    """A meta path finder that finds nothing: it tells the session which modules are sought."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self._session._attempted(name)
+        return None
+
+
 class Session:
     """One submission's run inside the worker: cells, then groups of calls."""
 
@@ -589,15 +600,22 @@ class Session:
             "display": lambda *objects, **kwargs: print(*objects),
         }
         sys.addaudithook(self._audit)
+        # importlib.import_module raises no "import" audit event, and where the package is
+        # out of the worker's sight nothing is opened either: a finder that only watches
+        # sees every attempt to find a module that is not imported yet.
+        sys.meta_path.insert(0, _ImportWatch(self))
 
     # -- detection of the forbidden package -------------------------------------------
+
+    def _attempted(self, module: str) -> None:
+        if self.watching and self._is_forbidden(module) and module not in self.seen:
+            self.seen.append(module)
 
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
         if not self.watching:
             return
         if event == "import" and args and isinstance(args[0], str):
-            if self._is_forbidden(args[0]) and args[0] not in self.seen:
-                self.seen.append(args[0])
+            self._attempted(args[0])
         elif event == "open" and args and isinstance(args[0], str | bytes):
             path = os.fsdecode(args[0])
             if any(path.startswith(p) for p in self.forbidden_paths) and path not in self.seen:
