@@ -119,7 +119,7 @@ def find_assignment(notebook_name: str, solutions: Path = SOLUTIONS) -> str | No
     return None
 
 
-def passes_reference(assignment: Assignment, visibilities=("visible", "hidden")) -> bool:
+def passes_reference(assignment: Assignment) -> bool:
     """Whether some check of ``assignment`` passes a reference function to student code.
 
     Read from the cases of one seed: which functions a check passes is part of its
@@ -134,7 +134,6 @@ def passes_reference(assignment: Assignment, visibilities=("visible", "hidden"))
     return any(
         references([*case.args, *case.kwargs.values()])
         for check in assignment.checks
-        if check.visibility in visibilities
         for case in check.cases([0])
     )
 

@@ -87,11 +87,12 @@ class SourceNotebook:
                 if function:
                     tested[grade_id] = function
                 continue
-            if info.get("locked") and not info.get("solution") and grade_id and _marked_skip(cell):
+            course_cell = info.get("locked") and not info.get("solution") and grade_id
+            if course_cell and _marked_skip(cell):
                 skipped.add(grade_id)
                 continue
             python, _ = translate_magics(cell_source(cell))
-            if info.get("locked") and not info.get("solution") and grade_id:
+            if course_cell:
                 locked[grade_id] = python
             imports += imported_modules(python)
         return cls(
