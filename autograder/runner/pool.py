@@ -203,11 +203,11 @@ class Sandbox:
         self._control: socket.socket | None = None
         try:
             self._launch()
-            if wait:
-                self._await_ready()
         except BaseException:
             self.close()
             raise
+        if wait:
+            self.wait_ready()
 
     # -- the zygote ----------------------------------------------------------------------
 
