@@ -12,6 +12,25 @@ TORCH_VERSION := 2.13.0
 # book's tools come from the same environment.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
+# Set-up needs an interpreter that satisfies requires-python in pyproject.toml; otherwise pip
+# would stop half-way through the install with a resolver trace. Checked when make starts, so
+# an unsupported Python gets one line naming both versions. (Any python3 can run this line.)
+INTERPRETER := $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+CHECK_PYTHON := import re, sys; \
+	spec = re.search("requires-python *= *.>= *([0-9.]+)", open("pyproject.toml").read()).group(1); \
+	need = tuple(map(int, spec.split("."))); \
+	print("" if sys.version_info[:len(need)] >= need else "%s is Python %d.%d.%d, but the course \
+	needs Python %s or newer (requires-python in pyproject.toml): run make with \
+	PYTHON=/path/to/python3.X" % ((sys.executable,) + tuple(sys.version_info[:3]) + (spec,)))
+ifneq ($(filter-out clean browser-setup,$(or $(MAKECMDGOALS),book)),)
+PYTHON_PROBLEM := $(shell command -v "$(INTERPRETER)" >/dev/null 2>&1 \
+	&& "$(INTERPRETER)" -c '$(CHECK_PYTHON)' 2>&1 \
+	|| echo "$(INTERPRETER) was not found: the course needs Python 3 (run make with PYTHON=...)")
+ifneq ($(strip $(PYTHON_PROBLEM)),)
+$(error $(PYTHON_PROBLEM))
+endif
+endif
+
 .PHONY: setup book test lint serve exercises clean browser-setup bench
 
 setup: $(STAMP)
