@@ -35,7 +35,7 @@ def lowest_supported_python() -> Version:
     match = re.fullmatch(r">=\s*([0-9]+(?:\.[0-9]+)*)", spec.strip())
     assert match, f"requires-python should be a plain lower bound, not {spec!r}"
     parts = [int(p) for p in match[1].split(".")]
-    return Version(".".join(map(str, (parts + [0, 0])[:3])))
+    return Version(".".join(map(str, [*parts, 0, 0][:3])))
 
 
 def locked() -> dict[str, str]:
@@ -140,9 +140,8 @@ def test_the_lock_resolves_with_the_machines_other_python(tmp_path):
         text=True,
         cwd=tmp_path,
     )
-    assert resolved.returncode == 0, f"the lock does not resolve on Python {version}:\n" + "\n".join(
-        line for line in resolved.stderr.splitlines() if "is ignored" not in line
-    )
+    errors = [line for line in resolved.stderr.splitlines() if "is ignored" not in line]
+    assert resolved.returncode == 0, f"the lock does not resolve on Python {version}: {errors}"
     report = (tmp_path / "report.json").read_text()
     assert f'"python_full_version": "{version}"' in report
 
@@ -174,7 +173,7 @@ def test_make_stops_in_one_line_on_an_unsupported_python(course_copy):
     pyproject.write_text(
         pyproject.read_text().replace('requires-python = ">=3.11"', 'requires-python = ">=3.99"')
     )
-    found = "%d.%d.%d" % sys.version_info[:3]
+    found = ".".join(map(str, sys.version_info[:3]))
     for goal in ("book", "test", "setup"):
         made = run_make(course_copy, goal, f"PYTHON={sys.executable}")
         assert made.returncode != 0
