@@ -109,7 +109,15 @@ def run(assignment_id: str, root: Path, limits: Limits | None = None) -> dict[st
     student_id, seed = _identity(root / "submission_metadata.json")
     matches = sorted((root / "submission").rglob(assignment.notebook))
     path = matches[0] if matches else root / "submission" / assignment.notebook
-    with Sandbox(limits or Limits(), preload=preload_modules([assignment])) as sandbox:
+    # Gradescope runs one container per submission, with the course's folder readable by
+    # root only: where its container refuses namespaces, grading goes on without the view
+    # (results.json records what held) rather than failing every submission.
+    with Sandbox(
+        limits or Limits(),
+        preload=preload_modules([assignment]),
+        allow_no_view=True,
+        hide=[root / "submission", root / "results"],
+    ) as sandbox:
         result = grade_submission(assignment, student_id, path, sandbox, seed)
     results = gradescope_results(result)
     write_atomic(root / "results" / "results.json", json.dumps(results, indent=1) + "\n")
@@ -162,5 +170,9 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
             }
             for check in result.checks
         ],
-        "extra_data": {"status": result.status, "seed": result.seed},
+        "extra_data": {
+            "status": result.status,
+            "seed": result.seed,
+            "isolation": result.worker.get("isolation", {}),
+        },
     }

@@ -74,6 +74,15 @@ class Assignment:
         """The file name a submission must have."""
         return self.source.name
 
+    @functools.cached_property
+    def data_files(self) -> dict[str, bytes]:
+        """The other files of the assignment's folder (data), handed to every worker."""
+        return {
+            p.name: p.read_bytes()
+            for p in sorted(self.data_dir.iterdir())
+            if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")
+        }
+
     @property
     def max_score(self) -> float:
         return float(sum(c.points for c in self.checks))
@@ -279,12 +288,10 @@ def build_task(
         }
         for name, function, cases, visibility in checks_and_cases
     ]
-    # Other files of the assignment's folder (data) are copied to the worker's folder.
-    has_data = any(not p.name.endswith(".ipynb") for p in assignment.data_dir.iterdir())
     return Task(
         cells=[{"index": c.index, "source": c.source} for c in cells],
         groups=groups,
-        data_dir=str(assignment.data_dir) if has_data else None,
+        data_files=assignment.data_files,
     )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import STATUSES, Assignment, SubmissionResult, section_hint
+from autograder.runner.confine import UNSAFE_OPTION
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -118,6 +119,8 @@ pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; white-space: pre-w
           background: #eee; font-family: monospace; }
 .muted { color: #666; font-size: 0.9rem; }
 img { max-width: 100%; }
+.warning { border: 2px solid #cf222e; background: #fff5f5; padding: 0.6rem 0.9rem;
+           border-radius: 0.3rem; }
 """
 
 
@@ -205,11 +208,16 @@ def report_html(
     run: dict[str, Any],
     common: int = 10,
 ) -> str:
-    """The instructor's report: scores, pass rates, statuses and the most common failures."""
+    """The instructor's report: scores, pass rates, statuses and the most common failures.
+
+    Where student code was not confined to its view, the first thing on the page says
+    so, and why, before any score.
+    """
     parts = [
+        *_unconfined_warning(run),
         f"<p>{len(results)} notebooks graded in {run.get('seconds', 0):.1f} s with "
         f"{run.get('jobs')} parallel worker(s); seed <code>{_e(run.get('seed'))}</code> "
-        f"(<code>--seed {_e(run.get('seed'))}</code> reproduces every grade).</p>"
+        f"(<code>--seed {_e(run.get('seed'))}</code> reproduces every grade).</p>",
     ]
     for assignment in assignments:
         mine = [r for r in results if r.assignment == assignment.id]
@@ -249,6 +257,30 @@ def report_html(
         parts += [f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in isolation.items()]
         parts.append("</table>")
     return _page("Grading report", "\n".join(parts))
+
+
+def confined(run: dict[str, Any]) -> bool:
+    """Whether student code ran in its view (its own root, processes, IPC) in this run."""
+    return (run.get("isolation") or {}).get("view", "").startswith("its own root")
+
+
+def _unconfined_warning(run: dict[str, Any]) -> list[str]:
+    if confined(run) or not run.get("notebooks"):
+        return []
+    sandbox = run.get("sandbox") or {}
+    why = (
+        f"it was graded with <code>{_e(UNSAFE_OPTION)}</code>"
+        if sandbox.get("unsafe_no_view")
+        else _e("; ".join(sandbox.get("reasons") or ["the system refused namespaces"]))
+    )
+    return [
+        "<div class='warning' role='alert'><p><strong>Student code was not confined to its "
+        f"view in this run</strong> ({why}).</p><p>It could read every file its uid can "
+        "read (the solutions, other submissions, these grades) and see the machine's "
+        "processes; files it wrote in shared folders could reach later submissions. Check "
+        "unusual scores before trusting them; see <em>Isolation that held</em> below.</p>"
+        "</div>"
+    ]
 
 
 def _normalized(message: str) -> str:

@@ -313,6 +313,21 @@ def test_the_network_is_unreachable(sandbox):
     assert outcome.cells[0].error["type"] in ("OSError", "TimeoutError")
 
 
+def skip_unless_a_uid_can_run_python_without_a_view() -> None:
+    """Without a view, a worker's uid reads Python where it lies (not under a private /root)."""
+    from autograder.runner import zygote
+
+    hidden = [p for p in zygote.python_paths() if os.path.isdir(p) and zygote._out_of_reach(p)]
+    if os.geteuid() == 0 and hidden:
+        pytest.skip(f"without a view, a worker's uid could not run Python from {hidden[0]}")
+
+
+def requires_view(outcome) -> None:
+    """Skip, saying why, where the machine cannot give workers their view."""
+    if not outcome.isolation.get("view", "").startswith("its own root"):
+        pytest.skip(f"no view here: {outcome.isolation.get('view')}")
+
+
 def test_files_stay_in_the_worker(sandbox, tmp_path):
     marker = f"autograder-test-{os.getpid()}"
     first = sandbox.run(
@@ -321,14 +336,14 @@ def test_files_stay_in_the_worker(sandbox, tmp_path):
             "import os\nprint(os.getcwd(), sorted(os.listdir('.')))"
         )
     )
+    requires_view(first)
     assert first.cells[0].error is None
+    assert first.cells[0].output == "/tmp/submission ['here.txt']\n"
     second = sandbox.run(
         task(f"import os\nprint(os.path.exists('/tmp/{marker}'), os.listdir('.'))")
     )
-    if first.isolation["workdir"] == "private tmpfs":
-        assert not Path("/tmp", marker).exists()
-        assert second.cells[0].output == "False []\n"
-    Path("/tmp", marker).unlink(missing_ok=True)
+    assert not Path("/tmp", marker).exists()
+    assert second.cells[0].output == "False []\n"
 
 
 def test_file_size_is_limited(sandbox):
@@ -337,14 +352,18 @@ def test_file_size_is_limited(sandbox):
     assert outcome.ended == "finished"
 
 
-def test_data_files_are_copied_to_the_working_folder(sandbox, tmp_path):
-    (tmp_path / "data.csv").write_text("1,2\n")
+def test_data_files_are_handed_to_the_working_folder(sandbox):
     outcome = sandbox.run(
         Task(
-            cells=[{"index": 1, "source": "print(open('data.csv').read())"}], data_dir=str(tmp_path)
+            cells=[
+                {"index": 1, "source": "print(open('data.csv').read(), open('b', 'rb').read())"}
+            ],
+            data_files={"data.csv": b"1,2\n", "b": bytes(range(256))},
         )
     )
-    assert outcome.cells[0].output == "1,2\n\n"
+    assert outcome.cells[0].output == f"1,2\n {bytes(range(256))!r}\n"
+    planted = sandbox.run(Task(cells=[{"index": 1, "source": "x = 1"}], data_files={"../x": b""}))
+    assert planted.ended == "sandbox-error" and "refused a data file" in planted.detail
 
 
 @pytest.mark.parametrize(
@@ -444,7 +463,10 @@ def test_a_frozen_sandbox_is_replaced(monkeypatch):
     monkeypatch.setattr(pool, "KILL_GRACE_SECONDS", 1.0)
     with Sandbox(Limits(timeout=1)) as box:
         zygote_pid = box._process.pid
-        threading_timer = __import__("threading").Timer(0.3, os.kill, (zygote_pid, signal.SIGSTOP))
+        # The whole group: in a view the zygote's first process only waits for the one that serves.
+        threading_timer = __import__("threading").Timer(
+            0.3, os.killpg, (zygote_pid, signal.SIGSTOP)
+        )
         threading_timer.start()
         outcome = box.run(task("import time\ntime.sleep(30)"))
         threading_timer.join()
@@ -456,15 +478,26 @@ def test_a_frozen_sandbox_is_replaced(monkeypatch):
     assert all("(Z)" in entry for entry in left)
 
 
-def test_root_without_a_uid_or_a_pid_namespace_is_refused():
-    """As root, a worker without a uid of its own or a PID namespace could kill(-1) the
-    machine: the sandbox will not start, and says why."""
+def test_root_without_a_view_or_a_uid_is_refused():
+    """As root, student code runs only with a uid of its own and in its view, unless the
+    instructor explicitly accepts grading without the view: the sandbox will not start
+    otherwise, and says why."""
     if os.geteuid() != 0:
-        pytest.skip("only root can be refused")
+        pytest.skip("only root is refused")
     run_id = f"refused-{os.getpid()}"
     with pytest.raises(RuntimeError, match="refuses to run student code as root"):
-        Sandbox(Limits(timeout=3), namespaces=False, drop_uid=False, run_id=run_id)
+        Sandbox(Limits(timeout=3), drop_uid=False, run_id=run_id)
+    with pytest.raises(RuntimeError, match="refuses to run student code as root"):
+        Sandbox(Limits(timeout=3), namespaces=False, allow_no_view=True, drop_uid=False)
     assert not leftover_processes(run_id)
+    skip_unless_a_uid_can_run_python_without_a_view()
+    with pytest.raises(RuntimeError, match="refuses to grade as root without the worker's view"):
+        Sandbox(Limits(timeout=3), namespaces=False, run_id=run_id)
+    assert not leftover_processes(run_id)
+    with Sandbox(Limits(timeout=3), namespaces=False, allow_no_view=True) as box:
+        outcome = box.run(task("import os\nprint(os.getuid())"))
+        assert outcome.isolation["view"].startswith("none")
+        assert outcome.cells[0].output == f"{box.ready['uid']}\n"
 
 
 def test_a_worker_that_refuses_is_a_sandbox_error_not_the_students():
@@ -484,7 +517,7 @@ def test_a_worker_that_refuses_is_a_sandbox_error_not_the_students():
 
 def test_without_namespaces_stragglers_are_still_reaped():
     try:
-        box = Sandbox(Limits(timeout=3), namespaces=False)
+        box = Sandbox(Limits(timeout=3), namespaces=False, allow_no_view=True)
     except RuntimeError as refused:  # root, and the interpreter is out of reach of a uid
         pytest.skip(str(refused)[:120])
     with box:
@@ -511,7 +544,8 @@ def test_a_pool_grades_in_parallel_and_leaves_nothing():
         )
     assert sorted(results) == items
     assert all(o.ended == "finished" for o in results.values())
-    assert len({o.uid for o in results.values()}) in (1, 2)
+    # A uid per slot as root; the grader's (recorded as None) otherwise.
+    assert len({o.uid for o in results.values()}) == (2 if os.geteuid() == 0 else 1)
     assert not leftover_processes(run_id)
 
 
@@ -559,22 +593,19 @@ def test_a_pool_whose_zygote_cannot_start_cleans_up(monkeypatch, tmp_path):
     assert (tmp_path.stat().st_mode & 0o777) == 0o755
 
 
-@pytest.mark.parametrize("drop_uid", [True, False], ids=["own-uid", "grader-uid"])
-def test_kill_everything_reaches_nothing_outside_the_submission(drop_uid):
-    """``kill(-1, SIGKILL)`` in student code: its own uid, or else a PID namespace, confines it."""
-    if not drop_uid and os.geteuid() != 0:
-        pytest.skip("without root every worker keeps the grader's uid: the other case covers it")
+@pytest.mark.parametrize("view", [True, False], ids=["view", "no-view"])
+def test_kill_everything_reaches_nothing_outside_the_submission(view):
+    """``kill(-1, SIGKILL)`` in student code: its PID namespace, or else its uid, confines it."""
+    if not view and os.geteuid() != 0:
+        pytest.skip("without root and without a view, kill(-1) would reach the grader's processes")
+    if not view:
+        skip_unless_a_uid_can_run_python_without_a_view()
     bystander = subprocess.Popen(["sleep", "60"])  # a process of the grader's uid
     try:
-        with Sandbox(Limits(timeout=3), drop_uid=drop_uid) as box:
+        with Sandbox(Limits(timeout=3), namespaces=view, allow_no_view=not view) as box:
             outcome = box.run(task("import os, signal\nos.kill(-1, signal.SIGKILL)", "after = 1"))
-            held = outcome.isolation["processes-namespace"]
-            if drop_uid and os.geteuid() == 0:
-                assert held.startswith("not needed"), held
-            elif not held.startswith("yes"):
-                pytest.skip(f"no PID namespace here: {held}")
-            else:
-                assert outcome.uid is None or not drop_uid
+            if view:
+                requires_view(outcome)
             assert outcome.ended == "finished", outcome.detail
             # In a PID namespace there is nobody to signal (ESRCH); outside one, Linux reports
             # success though every process it counted refused.
@@ -610,20 +641,33 @@ def test_the_network_namespace_is_not_the_graders_and_its_loopback_is_down(sandb
     assert second.cells[0].output.splitlines()[1].startswith("no loopback")
 
 
-def test_the_course_folder_may_stay_private_to_the_grader(tmp_path, monkeypatch):
+@pytest.mark.parametrize("namespaces", [True, False], ids=["view", "no-view"])
+def test_the_course_folder_may_stay_private_to_the_grader(tmp_path, monkeypatch, namespaces):
     """Workers get their own uid though the course's folder (solutions included) is private:
-    they never read it, so the grader need not open it to them."""
-    from autograder.runner import zygote
+    they never read it (a view does not even hold it), so the grader need not open it."""
+    from autograder.runner import view, zygote
 
     if os.geteuid() != 0:
         pytest.skip("workers get a uid of their own only under root")
+    if not namespaces:
+        skip_unless_a_uid_can_run_python_without_a_view()
     course = tmp_path / "course"
-    course.mkdir(mode=0o700)
+    (course / "autograder").mkdir(parents=True)
     course.chmod(0o700)
     monkeypatch.setattr(sys, "path", [*sys.path, str(course)])
-    config = {"uid": (1 << 30) | 7, "namespaces": True}
-    unreadable, _ = zygote.decide(config)
-    assert unreadable.uid is None  # planted: a private folder the workers would need
-    settings, reasons = zygote.decide({**config, "package_parent": str(course)})
+    config = {
+        "uid": (1 << 30) | 7,
+        "package_dir": str(course / "autograder"),
+        "namespaces": namespaces,
+    }
+    chosen = {**config, "package_parent": str(course), "hide": [str(course)]}
+    settings, reasons = zygote.decide(chosen)
     assert settings.uid == config["uid"], reasons
-    assert str(course) not in settings.expose
+    if namespaces:
+        binds = chosen["view_plan"]["binds"]
+        assert not [b for b in binds if view.inside(b, str(course)) or view.inside(str(course), b)]
+    planted = {**config, "hide": []}  # planted: the course folder not named as hidden
+    unreadable, _ = zygote.decide(planted)
+    assert unreadable.uid is None
+    if namespaces:
+        assert str(course) in planted["view_plan"]["binds"]

@@ -16,11 +16,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import UNPRIVILEGED, as_nobody, second_python
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -90,15 +90,6 @@ def test_the_check_catches_the_pin_that_broke_debian_12():
     ]
     assert excluding(pins, metadata, Version("3.11.5")) == []
     assert lowest_supported_python() == Version("3.11.0")
-
-
-def second_python() -> str | None:
-    """Debian's own python3 when it is not the interpreter of this environment."""
-    candidate = shutil.which("python3", path="/usr/bin:/bin")
-    if candidate is None:
-        return None
-    ours = Path(sys._base_executable).resolve()
-    return None if Path(candidate).resolve() == ours else candidate
 
 
 @pytest.mark.slow
@@ -196,68 +187,6 @@ def test_make_accepts_a_supported_python(course_copy):
 
 
 # --------------------------------------------------------------------------- a normal user
-
-UNPRIVILEGED = 65534  # nobody
-
-
-def readable_by_others(path: Path) -> bool:
-    """Whether another user can reach ``path`` (every folder above it searchable by others)."""
-    path = path.resolve()
-    return all(os.stat(p).st_mode & 0o001 for p in path.parents) and bool(
-        os.stat(path).st_mode & 0o004
-    )
-
-
-@pytest.fixture(scope="module")
-def student_clone(tmp_path_factory):
-    """A student's own copy of the course and environment, owned by ``nobody``.
-
-    As the README's student has it: Debian's python3 (or this machine's, when others may
-    run it), a clone of the course, and ``.venv`` made from it with the run-time
-    dependencies of the lock (the grader's; the book's are the slow part of `make book`).
-    """
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to become an unprivileged user")
-    python = second_python() or sys._base_executable
-    if not readable_by_others(Path(python)):
-        pytest.skip(f"{python} cannot be run by other users")
-    home = Path(tempfile.mkdtemp(prefix="student-", dir="/tmp"))
-    os.chmod(home, 0o755)
-    clone = home / "course"
-    shutil.copytree(
-        ROOT,
-        clone,
-        ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info"),
-    )
-    subprocess.run([python, "-m", "venv", clone / ".venv"], check=True)
-    installed = subprocess.run(
-        [clone / ".venv/bin/python", "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", clone],
-        capture_output=True,
-        text=True,
-    )
-    assert installed.returncode == 0, installed.stderr[-3000:]
-    subprocess.run(["chown", "-R", f"{UNPRIVILEGED}:{UNPRIVILEGED}", home], check=True)
-    yield clone
-    shutil.rmtree(home, ignore_errors=True)
-
-
-def as_nobody(*command, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            "setpriv",
-            f"--reuid={UNPRIVILEGED}",
-            f"--regid={UNPRIVILEGED}",
-            "--clear-groups",
-            "--reset-env",
-            "env",
-            f"HOME={cwd.parent}",
-            *command,
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.mark.slow

@@ -30,6 +30,7 @@ from autograder.grading import (
     unverified,
 )
 from autograder.report import feedback_html, grades_csv, report_html, results_json, write_atomic
+from autograder.runner.confine import UNSAFE_OPTION
 from autograder.runner.pool import Limits, Sandbox, SandboxPool
 
 
@@ -69,6 +70,13 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--solutions", type=Path, default=SOLUTIONS, help="the source notebooks' folder"
     )
+    parser.add_argument(
+        UNSAFE_OPTION,
+        action="store_true",
+        help="grade without the workers' view of the file system, where namespaces are "
+        "refused: student code can then read the machine's files (solutions, other "
+        "submissions, the grades); the report says so on its first screen",
+    )
     parser.set_defaults(handler=lambda args: run(args, parser))
 
 
@@ -102,9 +110,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     assignments = [load_assignment(i, args.solutions) for i in ids]
     limits = Limits(timeout=args.timeout, memory_mb=args.memory_mb)
     run_seed = args.seed if args.seed is not None else secrets.randbits(32)
+    unsafe = getattr(args, UNSAFE_OPTION.lstrip("-").replace("-", "_"))
     try:
         summary = grade_class(
-            submitted, out, students, assignments, limits, run_seed, args.jobs, sys.stderr
+            submitted,
+            out,
+            students,
+            assignments,
+            limits,
+            run_seed,
+            args.jobs,
+            sys.stderr,
+            sandbox_options={"namespaces": not unsafe, "allow_no_view": unsafe},
         )
     except RuntimeError as exc:  # no worker process could start: nothing was graded
         print(f"error: {exc}", file=sys.stderr)
@@ -126,8 +143,13 @@ def grade_class(
     run_seed: int,
     jobs: int,
     progress_stream: TextIO,
+    sandbox_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Grade every (student, assignment) pair and write all the outputs; return a summary."""
+    """Grade every (student, assignment) pair and write all the outputs; return a summary.
+
+    ``sandbox_options`` go to :class:`~autograder.runner.pool.Sandbox`; the submissions
+    and the output folder are always among the paths the workers' view hides.
+    """
     pairs = [(s, a) for s in students for a in assignments]
     progress = Progress(len(pairs), progress_stream)
     started = time.monotonic()
@@ -150,6 +172,8 @@ def grade_class(
             preload=preload_modules(assignments),
             # Only when every worker would import the reference anyway (see Sandbox).
             preload_reference=all(passes_reference(a) for a in assignments),
+            hide=[submitted, out, *(a.data_dir.parent for a in assignments)],
+            **(sandbox_options or {}),
         ) as pool:
             ready = pool.sandboxes[0].ready
             run_id = pool.run_id
@@ -179,6 +203,7 @@ def grade_class(
         "sandbox": {
             "run_id": run_id,
             "uids": sorted({r.worker["uid"] for r in results if r.worker.get("uid") is not None}),
+            "unsafe_no_view": bool((sandbox_options or {}).get("allow_no_view")),
             **{k: v for k, v in ready.items() if k not in ("type", "pid", "uid")},
         },
     }

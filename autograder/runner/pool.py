@@ -27,9 +27,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from autograder.runner import wire, zygote
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+#: The grading package's folder, and the folder that holds it (the course's, in a checkout).
+PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+PACKAGE_PARENT = str(Path(PACKAGE_DIR).parent)
 #: How long a zygote may take to start (importing the preloaded libraries).
 START_SECONDS = 60.0
 #: How long after a kill request the zygote has to report the worker's exit.
@@ -68,12 +72,13 @@ class Task:
     whose arguments are arrays, numbers, strings or :class:`wire.FunctionRef`, and
     optionally ``"warnings": "as-shown"`` (see :meth:`worker.Session._call`; the
     default is ``"strict"``).
-    ``data_dir`` is copied into the worker's working folder first.
+    ``data_files`` (file name: content) are written into the worker's working folder
+    first: the worker itself reads nothing of the instructor's folders.
     """
 
     cells: list[dict[str, Any]]
     groups: list[dict[str, Any]] = field(default_factory=list)
-    data_dir: str | None = None
+    data_files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -143,9 +148,18 @@ class Sandbox:
         Index of this sandbox in its pool; with ``run_id``, names the zygote in
         ``/proc`` and chooses its unprivileged uid.
     namespaces, drop_uid
-        Ask for network and mount namespaces, and for an unprivileged uid when
-        running as root.  Where the system refuses, workers run without, and
-        :attr:`Outcome.isolation` says so.
+        Ask for the workers' view (namespaces and a root of their own, see
+        :mod:`autograder.runner.view`), and for an unprivileged uid when running as
+        root.  Where the system refuses namespaces, workers run without a view
+        (refused as root unless ``allow_no_view``), and :attr:`Outcome.isolation`
+        says what held.
+    allow_no_view
+        As root, grade even where no view can be made (the instructor's
+        ``--unsafe-no-view``): student code then sees the machine's files.
+    hide
+        Paths student code must not see besides the grading package and the course
+        folder (the submissions and the output folder): never part of the view, and
+        covered where they lie inside a folder it binds.
     forbidden_modules, reference_module
         The package student code must not import, and the module whose
         functions a case may pass to the student's function.
@@ -168,6 +182,8 @@ class Sandbox:
         run_id: str | None = None,
         namespaces: bool = True,
         drop_uid: bool = True,
+        allow_no_view: bool = False,
+        hide: Iterable[str] = (),
         forbidden_modules: tuple[str, ...] = ("autograder",),
         reference_module: str | None = "autograder.reference",
         preload_reference: bool = False,
@@ -183,6 +199,7 @@ class Sandbox:
         self.forbidden_paths = [
             str(Path(PACKAGE_PARENT, *name.split("."))) + os.sep for name in forbidden_modules
         ]
+        self.fallback: str | None = None
         # A uid per grader process and slot, far above ordinary users' (see the docs).
         uid = (1 << 30) | ((os.getpid() & 0x3FFFFF) << 6) | slot
         # The zygote's folder, and its workers' (removed with it, whatever happens to them).
@@ -192,8 +209,11 @@ class Sandbox:
             "preload": list(dict.fromkeys(["numpy", *preload])),
             # Workers never read the course's own folder: it may stay private to the grader.
             "package_parent": PACKAGE_PARENT,
+            "package_dir": PACKAGE_DIR,
+            "hide": [PACKAGE_PARENT, *(str(Path(p).resolve()) for p in hide)],
             "reference_module": reference_module if preload_reference else None,
             "namespaces": namespaces,
+            "allow_no_view": allow_no_view,
             "uid": uid if drop_uid else None,
             "forbidden_modules": list(forbidden_modules),
             "workdir_parent": self._scratch,
@@ -229,9 +249,7 @@ class Sandbox:
             "OPENBLAS_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
         }
-        command = zygote.command(
-            PACKAGE_PARENT, self.run_id, self.slot, theirs.fileno(), self.config
-        )
+        command = zygote.command(self.run_id, self.slot, theirs.fileno())
         try:
             self._process = subprocess.Popen(
                 command,
@@ -239,13 +257,15 @@ class Sandbox:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                cwd=self._scratch,
+                cwd=PACKAGE_PARENT,  # where it finds the package; it moves to its scratch
                 env=env,
                 start_new_session=True,  # Ctrl-C reaches the grader only
             )
         finally:
             theirs.close()
         self._control = ours
+        with contextlib.suppress(OSError):  # a zygote that died at once shows when awaited
+            ours.sendall(wire.encode(self.config))
         self._replies = wire.FrameReader(1 << 30)
         self._pending: list[dict[str, Any]] = []
 
@@ -254,9 +274,26 @@ class Sandbox:
         if ready is None or ready.get("type") != "ready":
             self._stop()
             raise RuntimeError("the grading sandbox could not start a worker process")
+        if ready.get("view_failed"):
+            # Namespaces were granted but the view could not be assembled (a kernel or a
+            # security module that allows a user namespace without its capabilities): a
+            # zygote without a view, where that is allowed, with the reason on record.
+            self._stop()
+            self.fallback = f"no view: {ready['view_failed']}"
+            if os.geteuid() == 0 and not self.config["allow_no_view"]:
+                raise RuntimeError(
+                    f"the grading sandbox could not make the workers' view "
+                    f"({ready['view_failed']}), and as root it refuses to grade without one: "
+                    f"{zygote.confine.UNSAFE_OPTION} grades anyway, at that risk"
+                )
+            self.config["namespaces"] = False
+            self._launch()
+            return self._await_ready()
         if ready.get("refused"):
             self._stop()
             raise RuntimeError(str(ready["refused"]))
+        if self.fallback:
+            ready.setdefault("reasons", []).append(self.fallback)
         self.ready = ready
 
     def _stop(self) -> None:
@@ -331,7 +368,9 @@ class Sandbox:
         job = {
             "cells": task.cells,
             "groups": task.groups,
-            "data_dir": task.data_dir,
+            "data_files": {
+                name: np.frombuffer(data, dtype=np.uint8) for name, data in task.data_files.items()
+            },
             "limits": asdict(self.limits),
             "forbidden_modules": list(self.forbidden_modules),
             "forbidden_paths": self.forbidden_paths,

@@ -1,8 +1,8 @@
 """What runs in a sandboxed worker: one submission's cells, then calls of its functions.
 
 A worker is a process forked by a zygote (:mod:`autograder.runner.zygote`) for
-one submission only.  :func:`serve` puts the process in its sandbox (its own
-session, namespaces, resource limits, an unprivileged uid where possible), runs
+one submission only.  :func:`serve` confines the process
+(:func:`autograder.runner.confine.enter_sandbox`), runs
 the notebook's code cells in order in one namespace as Jupyter would, then calls
 the named functions on the inputs it was given, and streams what happened back
 to the grader as :mod:`~autograder.runner.wire` frames on one file descriptor:
@@ -25,30 +25,25 @@ from __future__ import annotations
 
 import builtins
 import errno
-import importlib
 import io
 import linecache
 import os
-import resource
-import shutil
 import signal
 import sys
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import numpy as np
 
-from autograder.runner import system, wire
+from autograder.runner import wire
+from autograder.runner.confine import SandboxRefused, SandboxSettings, enter_sandbox
 
 #: Shares of the wall-clock budget: cells must end by the first, calls by the second;
 #: the grader kills the whole process tree at the full budget.
 CELLS_SHARE = 0.7
 CALLS_SHARE = 0.9
-WORKDIR_NAME = "submission"
-MS_RDONLY = 1
 # Taken now, in the zygote: a student who rebinds np.errstate or warnings.simplefilter
 # changes the module's attribute, not what the worker calls.
 _ERRSTATE = np.errstate
@@ -67,36 +62,8 @@ class SoftTimeout(BaseException):
     """Raised in student code by the worker's alarm when its share of time is over."""
 
 
-class SandboxRefused(Exception):
-    """The sandbox cannot be made safe enough here: no student code runs."""
-
-
-@dataclass
-class SandboxSettings:
-    """How a zygote's workers are confined; decided once, when the zygote starts.
-
-    ``uid`` is the unprivileged uid workers switch to (None: keep the zygote's);
-    ``namespaces`` asks for new network and mount namespaces; ``expose`` lists
-    interpreter folders to keep reachable for that uid when an ancestor folder
-    is private (a Python installed under ``/root``, say); ``reference`` is the
-    reference module when the zygote preloaded it; ``network_ready`` says that the
-    zygote is already in an empty network namespace, which workers inherit.
-    """
-
-    uid: int | None = None
-    namespaces: bool = True
-    expose: list[str] = field(default_factory=list)
-    reference: Any = None
-    network_ready: bool = False
-
-
 def serve(job_bytes: bytes, result_fd: int, workdir: str, settings: SandboxSettings) -> NoReturn:
-    """Run one job in this freshly forked process, then exit; never returns.
-
-    In a PID namespace (see :func:`enter_sandbox` for when), the student's code
-    runs two forks further down (see :func:`_in_pid_namespace`); this process
-    then only passes on how that code ended.
-    """
+    """Run one job in this freshly forked process, then exit; never returns."""
     code = 0
     try:
         job = wire.decode(job_bytes)
@@ -105,96 +72,11 @@ def serve(job_bytes: bytes, result_fd: int, workdir: str, settings: SandboxSetti
         except SandboxRefused as refusal:
             Channel(result_fd).send({"type": "refused", "reason": str(refusal)})
             os._exit(0)
-        if isolation.get("processes-namespace", "").startswith("yes"):
-            _in_pid_namespace(job, result_fd, isolation, reference)
         Session(job, Channel(result_fd), isolation, reference).run()
     except BaseException:  # pragma: no cover - reported as a crash by the grader
         code = 70
     finally:
         os._exit(code)
-
-
-def _in_pid_namespace(job, result_fd: int, isolation, reference) -> NoReturn:
-    """Fork the namespace's init, which forks the session; end as the session ended.
-
-    Inside a PID namespace the student's code can signal nothing outside it
-    (``kill(-1)`` reaches only its own processes, never the grader's, even
-    with the grader's uid), and when the init ends the kernel kills whatever
-    is left in it.  The init counts those leftovers for the grader, then tells
-    this process, through a pipe the student's code never holds, how the
-    session ended, so that the grader sees the same exit as without it.
-    """
-    status_read, status_write = os.pipe()
-    init = os.fork()
-    if init == 0:
-        os.close(status_read)
-        _init(job, result_fd, isolation, reference, status_write)
-    os.close(status_write)
-    os.close(result_fd)
-    os.waitpid(init, 0)
-    data = os.read(status_read, 16)
-    if len(data) != 4:
-        os._exit(70)
-    status = int.from_bytes(data, "little", signed=True)
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            signal.signal(number, signal.SIG_DFL)
-        except (OSError, ValueError):  # SIGKILL and SIGSTOP keep their default anyway
-            pass
-        os.kill(os.getpid(), number)
-    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 70)
-
-
-def _init(job, result_fd: int, isolation, reference, status_write: int) -> NoReturn:
-    """Process 1 of the namespace: run the session, then kill and count what it left."""
-    status = 70 << 8
-    try:
-        _die_with_parent()
-        session = os.fork()
-        if session == 0:
-            os.close(status_write)
-            code = 0
-            try:
-                _die_with_parent()
-                Session(job, Channel(result_fd), isolation, reference).run()
-            except BaseException:  # pragma: no cover - reported as a crash
-                code = 70
-            finally:
-                os._exit(code)
-        for number in range(1, signal.NSIG):  # student code may signal its init: ignored
-            if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD):
-                try:
-                    signal.signal(number, signal.SIG_IGN)
-                except (OSError, ValueError):
-                    pass
-        while True:  # orphans of the session are re-parented here meanwhile
-            pid, status = os.waitpid(-1, 0)
-            if pid == session:
-                break
-        os.kill(-1, signal.SIGKILL)  # everything else in the namespace
-        leftovers = 0
-        while True:
-            try:
-                os.waitpid(-1, 0)
-                leftovers += 1
-            except ChildProcessError:
-                break
-        try:
-            os.write(result_fd, wire.encode({"type": "reaped", "stragglers": leftovers}))
-        except OSError:
-            pass
-    finally:
-        os.write(status_write, status.to_bytes(4, "little", signed=True))
-        os._exit(0)
-
-
-def _die_with_parent() -> None:
-    """SIGKILL this process when its parent dies (the setting does not survive fork or setuid)."""
-    try:
-        system.prctl(system.PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 class Channel:
@@ -216,293 +98,6 @@ class Channel:
             except OSError:  # the grader is gone: nothing left to do
                 os._exit(0)
             data = data[written:]
-
-
-# --------------------------------------------------------------------------- confinement
-
-
-def enter_sandbox(
-    job: dict[str, Any], result_fd: int, workdir: str, settings: SandboxSettings
-) -> tuple[dict[str, str], Any]:
-    """Confine this process; return what held (for the record) and the reference module.
-
-    The reference module is imported only when a call passes one of its
-    functions to the student's; otherwise it is None.
-    """
-    held: dict[str, str] = {}
-    limits = job["limits"]
-    os.setsid()  # its own session and process group, apart from the grader's
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    os.closerange(3, result_fd)
-    os.closerange(result_fd + 1, 1 << 16)
-    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"):
-        signal.signal(getattr(signal, name), signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file raises instead of killing
-
-    reference = _import_reference(job, settings.reference)
-    # Opened now: a private /tmp may soon hide the folder's path.
-    data_fd = (
-        os.open(job["data_dir"], os.O_RDONLY | os.O_DIRECTORY) if job.get("data_dir") else None
-    )
-    private_tmp = False
-    if settings.namespaces:
-        private_tmp = _enter_namespaces(held, limits, settings)
-    else:
-        held["network"] = "not isolated (namespaces disabled)"
-    # What a PID namespace adds is that kill(-1) and friends reach only the submission's own
-    # processes.  A uid of the worker's own already ensures that (and the zygote kills all of
-    # that uid's processes after each submission), so the namespace, whose two extra
-    # processes cost about a third of a simple notebook's grading time, is made only where
-    # the worker keeps the grader's uid.
-    if settings.uid is not None:
-        held["processes-namespace"] = "not needed: its own uid confines its signals"
-    elif settings.namespaces:
-        _try_pid_namespace(held)
-    else:
-        held["processes-namespace"] = "no (namespaces disabled)"
-    if (
-        os.geteuid() == 0
-        and settings.uid is None
-        and not held["processes-namespace"].startswith("yes")
-    ):
-        raise SandboxRefused(
-            "refused to run student code as root without a PID namespace, where its "
-            "kill(-1) would stop every process of the machine: grade as a normal user, as "
-            "root where namespaces are allowed, or with a Python installation other users "
-            "can read (so that workers get a uid of their own)"
-        )
-    held["grading-package"] = "import detected (static, sys.modules, audit hook)"
-    if private_tmp:
-        try:
-            for path in job.get("forbidden_paths", ()):
-                # An empty read-only tmpfs over the package: it cannot even be read.
-                flags = system.MS_NOSUID | system.MS_NODEV | MS_RDONLY
-                system.mount("tmpfs", path.rstrip(os.sep), "tmpfs", flags, "size=4k,mode=555")
-            held["grading-package"] += "; hidden from the worker's file system"
-        except OSError:
-            pass
-    if private_tmp:
-        workdir = os.path.join("/tmp", WORKDIR_NAME)
-        os.mkdir(workdir, 0o700)
-    held["workdir"] = "private tmpfs" if private_tmp else "temporary folder"
-    if data_fd is not None:
-        shutil.copytree(
-            f"/proc/self/fd/{data_fd}",
-            workdir,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"),
-        )
-        os.close(data_fd)
-    uid = settings.uid
-    if uid is not None:
-        for root, dirs, files in os.walk(workdir):
-            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                os.chown(name, uid, uid)
-    os.chdir(workdir)
-
-    _limit(resource.RLIMIT_CORE, 0)
-    _limit(resource.RLIMIT_FSIZE, limits["file_size_mb"] << 20)
-    # The address space already holds the interpreter and the preloaded libraries,
-    # so the limit is what the submission may add to them.
-    _limit(resource.RLIMIT_AS, _address_space() + (limits["memory_mb"] << 20))
-    held["memory"] = f"{limits['memory_mb']} MiB address space (RLIMIT_AS)"
-    _try(held, "no-new-privileges", lambda: system.prctl(system.PR_SET_NO_NEW_PRIVS, 1))
-    if uid is not None:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        held["uid"] = f"unprivileged uid {uid}"
-        _limit(resource.RLIMIT_NPROC, limits["processes"])
-        held["processes"] = f"at most {limits['processes']} (RLIMIT_NPROC)"
-    else:
-        held["uid"] = f"same uid as the grader ({os.getuid()})"
-        if os.getuid() != 0:
-            # Counted over all of this user's processes, so allow for those already running.
-            mine = sum(1 for p in system.process_table().values() if p.uid == os.getuid())
-            _limit(resource.RLIMIT_NPROC, mine + limits["processes"])
-            held["processes"] = f"{limits['processes']} more than the user's (RLIMIT_NPROC)"
-        else:
-            held["processes"] = "not capped (root ignores RLIMIT_NPROC)"
-    for module in [m for m in sys.modules if _forbidden(m, job)]:
-        del sys.modules[module]  # the reference, if imported above: out of the student's sight
-    # Set after the uid change, which clears it.
-    _try(held, "parent-death", lambda: system.prctl(system.PR_SET_PDEATHSIG, signal.SIGKILL))
-    os.environ.update(
-        HOME=workdir,
-        TMPDIR=workdir,
-        PWD=workdir,
-        MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"),
-    )
-    return held, reference
-
-
-def _forbidden(module: str, job: dict[str, Any]) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in job.get("forbidden_modules", ()))
-
-
-def _import_reference(job: dict[str, Any], preloaded: Any = None) -> Any:
-    """The reference module, if some call passes one of its functions (imported before hiding,
-    unless the zygote ``preloaded`` it)."""
-
-    def refs(values):
-        for value in values:
-            if isinstance(value, wire.FunctionRef):
-                yield value
-                yield from refs(value.bound)
-
-    wanted = any(
-        ref.of == "reference"
-        for g in job["groups"]
-        for c in g["cases"]
-        for ref in refs([*c["args"], *c["kwargs"].values()])
-    )
-    if wanted and job.get("reference_module"):
-        return preloaded or importlib.import_module(job["reference_module"])
-    return None
-
-
-def _enter_namespaces(held: dict[str, str], limits: dict[str, Any], settings) -> bool:
-    """New network and mount namespaces; a private /tmp.
-
-    Returns whether /tmp is private.  Without root, a user namespace comes
-    first (where the system allows unprivileged ones), mapping our own ids so
-    that files we create keep belonging to us.
-    """
-    base = system.CLONE_NEWNS | (0 if settings.network_ready else system.CLONE_NEWNET)
-    uid, gid = os.getuid(), os.getgid()  # before a user namespace hides them
-    if os.geteuid() != 0:
-        base |= system.CLONE_NEWUSER
-    shared = "isolated (the slot's empty network namespace)"
-    try:
-        system.unshare(base)
-    except OSError as error:
-        if settings.network_ready:
-            held["network"] = shared
-            held["filesystem"] = f"shared /tmp (no mount namespace: {error.strerror or error})"
-        else:
-            held["network"] = f"not isolated (no network namespace: {error.strerror or error})"
-        if settings.expose:
-            settings.uid = None  # its interpreter would be out of the unprivileged uid's reach
-        return False
-    if base & system.CLONE_NEWUSER:
-        for name, text in (
-            ("setgroups", "deny"),
-            ("uid_map", f"{uid} {uid} 1"),
-            ("gid_map", f"{gid} {gid} 1"),
-        ):
-            with open(f"/proc/self/{name}", "w") as handle:
-                handle.write(text)
-    held["network"] = shared if settings.network_ready else "isolated (empty network namespace)"
-    try:
-        system.mount("none", "/", None, system.MS_REC | system.MS_PRIVATE, None)
-        # Opened before /tmp is replaced: a folder to expose may live under /tmp.
-        handles = [(path, os.open(path, os.O_RDONLY | os.O_DIRECTORY)) for path in settings.expose]
-        flags = system.MS_NOSUID | system.MS_NODEV
-        system.mount("tmpfs", "/tmp", "tmpfs", flags, f"size={limits['workdir_mb']}m,mode=1777")
-    except OSError as exc:
-        held["filesystem"] = f"shared /tmp (no private mount: {exc.strerror or exc})"
-        if settings.expose:
-            settings.uid = None
-        return False
-    held["filesystem"] = "private /tmp and /dev/shm (tmpfs, gone with the worker)"
-    try:
-        system.mount("tmpfs", "/dev/shm", "tmpfs", flags, "size=16m,mode=1777")
-    except OSError:
-        held["filesystem"] = "private /tmp (tmpfs, gone with the worker); shared /dev/shm"
-    try:
-        expose(handles)
-    except OSError as exc:
-        # Without its interpreter the unprivileged uid could not import anything.
-        settings.uid = None
-        held["exposed"] = f"failed ({exc.strerror or exc}): the worker keeps the zygote's uid"
-    finally:
-        for _, fd in handles:
-            os.close(fd)
-    return True
-
-
-def _try_pid_namespace(held: dict[str, str]) -> None:
-    """Have this process's next child start a new PID namespace, if the system allows it."""
-    try:
-        system.unshare(system.CLONE_NEWPID)
-        held["processes-namespace"] = "yes: student code can signal only its own processes"
-    except OSError as error:
-        held["processes-namespace"] = f"no ({error.strerror or error})"
-
-
-def expose(handles: list[tuple[str, int]]) -> None:
-    """Keep folders reachable though an ancestor folder is private, hiding that ancestor's rest.
-
-    ``handles`` are ``(path, open descriptor)`` pairs.  Each folder is
-    bind-mounted aside (in the private /tmp) through its descriptor, a
-    world-readable tmpfs covers its private ancestor (when that ancestor is
-    still there: under /tmp it is gone), and the folder is mounted back at its
-    own path.  Used for an interpreter installed under ``/root``, say.
-    """
-    stashes = []
-    for number, (_, fd) in enumerate(handles):
-        stash = f"/tmp/.exposed-{number}"
-        os.mkdir(stash, 0o755)
-        system.mount(f"/proc/self/fd/{fd}", stash, None, system.MS_BIND | system.MS_REC, None)
-        stashes.append(stash)
-    covered = set()
-    for path, _ in handles:
-        ancestor = private_ancestor(path)
-        if ancestor is not None and ancestor not in covered:
-            system.mount("tmpfs", ancestor, "tmpfs", system.MS_NOSUID | system.MS_NODEV, "mode=755")
-            covered.add(ancestor)
-    for (path, _), stash in zip(handles, stashes, strict=True):
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        system.mount(stash, path, None, system.MS_BIND | system.MS_REC, None)
-
-
-def private_ancestor(path: str) -> str | None:
-    """The highest existing ancestor folder of ``path`` that others may not enter, if any."""
-    parts = os.path.abspath(path).split(os.sep)[1:-1]
-    current = ""
-    for part in parts:
-        current += os.sep + part
-        try:
-            mode = os.stat(current).st_mode
-        except FileNotFoundError:
-            return None
-        if not mode & 0o001:
-            return current
-    return None
-
-
-def _limit(which: int, value: int) -> None:
-    # Soft and hard alike, so that the student's code cannot raise the limit again.  Where the
-    # system refuses a limit (some are not enforced outside Linux), the others still hold.
-    try:
-        hard = resource.getrlimit(which)[1]
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-    except (OSError, ValueError):
-        pass
-
-
-def _address_space() -> int:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) << 10
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return 0
-
-
-def _try(held: dict[str, str], name: str, action) -> None:
-    try:
-        action()
-        held[name] = "yes"
-    except OSError as exc:
-        held[name] = f"no ({exc.strerror or exc})"
 
 
 # --------------------------------------------------------------------------- execution

@@ -1,28 +1,35 @@
 """A pre-warmed process that forks one sandboxed worker per submission.
 
 The grader starts one zygote per parallel slot (``python -m`` is not used: see
-:func:`command`).  A zygote imports NumPy and the libraries the course's
-notebooks import, then waits on its control socket.  For each job it receives
-the job's bytes and the write end of a fresh pipe, forks a worker
-(:func:`autograder.runner.worker.serve`) that reports on that pipe, waits for
-it, kills and reaps whatever the worker left behind, and reports the exit.
+:func:`command`).  A zygote receives its settings on its control socket, imports
+NumPy and the libraries the course's notebooks import, then enters its *view*
+(:mod:`autograder.runner.view`): new mount, PID, network and IPC namespaces (and
+a user namespace when not root), with a root of its own assembled from read-only
+bind mounts.  Only a child can be the first process of a new PID namespace, so
+the zygote forks once more: that child, process 1 of the namespace, assembles the
+view, mounts its ``/proc``, enters it, and serves jobs; the first process only
+waits for it (the grader knows it as the zygote).  Where namespaces are refused,
+the zygote serves without a view, and says why.
+
+For each job it receives the job's bytes and the write end of a fresh pipe, forks
+a worker (:func:`autograder.runner.worker.serve`) that reports on that pipe, waits
+for it, kills and reaps whatever the worker left behind, and reports the exit.
+As process 1 of the workers' PID namespace, ``kill(-1)`` reaches every process
+they left and nothing else; without a view, the zygote is a *subreaper* (a process
+the submission double-forks to escape is re-parented to it, to be found and
+killed), and as root it also kills every process of the workers' uid.
 
 Forking from a process that has already imported NumPy is what makes grading
 fast (no interpreter start-up per notebook), and forking from a zygote rather
 than from the grader keeps the grader's memory (the checks, the reference, the
 expected answers) out of reach of student code.  The zygote never runs student
 code itself.
-
-The zygote is a *subreaper*: a process that the submission double-forks to
-escape its process group is re-parented to the zygote instead of ``init``, so
-it can still be found and killed, and its exit reaped.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
-import json
 import os
 import select
 import shutil
@@ -34,8 +41,9 @@ import tempfile
 import time
 from typing import Any
 
-from autograder.runner import system, wire
-from autograder.runner.worker import SandboxSettings, private_ancestor, serve
+from autograder.runner import confine, system, view, wire
+from autograder.runner.confine import SandboxSettings
+from autograder.runner.worker import serve
 
 #: Grader to zygote: a 4-byte verb and a payload size; a job carries the result pipe's fd.
 REQUEST = struct.Struct("!4sQ")
@@ -43,37 +51,36 @@ JOB, KILL = b"JOB1", b"KILL"
 MARKER = "autograder-zygote"
 #: How long the zygote keeps killing what a worker left behind before giving up.
 REAP_SECONDS = 5.0
+#: The largest settings message the zygote accepts.
+MAX_CONFIG_BYTES = 1 << 20
 
 
-def command(package_parent: str, run_id: str, slot: int, fd: int, config: dict) -> list[str]:
-    """The command line that starts a zygote (``MARKER`` and ``run_id`` identify it in /proc)."""
+def command(run_id: str, slot: int, fd: int) -> list[str]:
+    """The command line that starts a zygote (``MARKER`` and ``run_id`` identify it in /proc).
+
+    It names no path: the zygote is started in the folder that holds the grading
+    package, and its settings come on the control socket, so that nothing of the
+    grader's shows in ``/proc/<pid>/cmdline``.
+    """
     boot = (
-        "import sys; sys.path.append(sys.argv[1]); "
-        "from autograder.runner.zygote import main; main(sys.argv[2:])"
+        "import os, sys; sys.path[0] = os.getcwd(); "
+        "from autograder.runner.zygote import main; main(sys.argv[1:])"
     )
-    return [
-        sys.executable,
-        "-E",
-        "-s",
-        "-B",
-        "-c",
-        boot,
-        package_parent,
-        MARKER,
-        run_id,
-        str(slot),
-        str(fd),
-        json.dumps(config),
-    ]
+    return [sys.executable, "-E", "-s", "-B", "-c", boot, MARKER, run_id, str(slot), str(fd)]
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``MARKER run_id slot fd config_json``."""
-    _, _, _, fd, config_json = argv
-    config = json.loads(config_json)
+    """Entry point: ``MARKER run_id slot fd``; the settings follow on the socket ``fd``."""
+    _, _, _, fd = argv
     control = socket.socket(fileno=int(fd))
+    config = _receive_config(control)
+    if config is None:
+        return
     # Ctrl-C is for the grader, which then shuts its zygotes down in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    os.umask(0o022)
+    os.chdir(config["workdir_parent"])
     try:
         system.prctl(system.PR_SET_CHILD_SUBREAPER, 1)
         subreaper = True
@@ -90,61 +97,129 @@ def main(argv: list[str]) -> None:
             failed.append(config["reference_module"])
     if settings.uid is not None:
         system.kill_all_of_uid(settings.uid)  # anything left by an earlier zygote of this slot
-    refused = None
-    if os.geteuid() == 0 and settings.uid is None and not _pid_namespace_possible(settings):
-        refused = (
-            "the sandbox refuses to run student code as root without a PID namespace, where "
-            "its kill(-1) would stop every process of the machine: grade as a normal user, "
-            "as root where namespaces are allowed (a VM, or a container allowed to unshare), "
-            "or with a Python installation other users can read, so that workers get a uid "
-            "of their own"
-        )
-    if settings.namespaces and os.geteuid() == 0:
-        # One empty network namespace for all of this slot's workers, which run one at a time
-        # and inherit it (its loopback is down, and a worker with its own uid cannot bring it
-        # up): the same isolation as a namespace per worker, without its cost (about a tenth
-        # of a simple notebook's grading).  The control socket, already open, keeps working.
-        try:
-            system.unshare(system.CLONE_NEWNET)
-            settings.network_ready = True
-        except OSError:
-            pass
     forbidden = tuple(config.get("forbidden_modules", ()))
     for module in list(sys.modules):
         if any(module == p or module.startswith(p + ".") for p in forbidden):
             del sys.modules[module]
+    settings.address_space = confine.address_space()
     gc.collect()
     gc.freeze()  # keeps forked workers from copying every page the collector touches
-    _send(
-        control,
-        {
-            "type": "ready",
-            "pid": os.getpid(),
-            "preloaded": preloaded,
-            "failed": failed,
-            "uid": settings.uid,
-            "subreaper": subreaper,
-            "reasons": reasons,
-            "refused": refused,
-        },
-    )
-    if refused:
+    ready = {
+        "type": "ready",
+        "preloaded": preloaded,
+        "failed": failed,
+        "uid": settings.uid,
+        "subreaper": subreaper,
+        "reasons": reasons,
+    }
+    if settings.view:
+        view_failed = enter_view(control, settings, config, reasons)  # returns in process 1 only
+        if view_failed:
+            _send(control, {**ready, "view_failed": view_failed})
+            return
+        ready["view"] = dict(settings.held or {})
+        ready["view_paths"] = config["view_plan"]
+    ready["refused"] = confine.refusal(settings, os.geteuid() == 0)
+    _send(control, ready)
+    if ready["refused"]:
         return
-    serve_forever(control, settings, config.get("workdir_parent"))
+    try:
+        serve_forever(control, settings, None if settings.view else config["workdir_parent"])
+    finally:
+        if settings.uid is not None and not settings.view:
+            system.kill_all_of_uid(settings.uid)
+        if settings.uid is not None:
+            system.clear_keyrings_of(settings.uid)
 
 
-def _pid_namespace_possible(settings: SandboxSettings) -> bool:
-    """Whether a worker could make a PID namespace here (tried in a child that then exits)."""
-    if not settings.namespaces:
-        return False
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
+def _receive_config(control: socket.socket) -> dict[str, Any] | None:
+    reader = wire.FrameReader(MAX_CONFIG_BYTES)
+    while True:
         try:
-            system.unshare(system.CLONE_NEWPID)
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+            data = control.recv(1 << 16)
+        except OSError:
+            return None
+        if not data:
+            return None
+        messages = reader.feed(data)
+        if messages:
+            return messages[0]
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (the setting does not survive fork or setuid)."""
+    try:
+        system.prctl(system.PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def enter_view(
+    control: socket.socket, settings: SandboxSettings, config: dict[str, Any], reasons: list
+) -> str | None:
+    """Enter new namespaces and the view; return in their first process only.
+
+    Returns None once in the view, or why the view could not be made (then the
+    process must not serve: the grader starts a zygote without a view, where that
+    is allowed).  Where the namespaces themselves are refused, nothing has changed:
+    ``settings.view`` becomes False and the zygote serves without a view.
+    """
+    root = os.geteuid() == 0
+    uid, gid = os.getuid(), os.getgid()
+    flags = system.CLONE_NEWNS | system.CLONE_NEWPID | system.CLONE_NEWNET | system.CLONE_NEWIPC
+    if not root:
+        flags |= system.CLONE_NEWUSER
+    try:
+        system.unshare(flags)
+    except OSError as error:
+        settings.view = False
+        reasons.append(f"no view: the system refused new namespaces ({error.strerror or error})")
+        return None
+    try:
+        if not root:
+            for name, text in (
+                ("setgroups", "deny"),
+                ("uid_map", f"{uid} {uid} 1"),
+                ("gid_map", f"{gid} {gid} 1"),
+            ):
+                with open(f"/proc/self/{name}", "w") as handle:
+                    handle.write(text)
+        first = os.fork()
+    except OSError as error:
+        return f"the user namespace could not be set up ({error.strerror or error})"
+    if first:  # this process is not in the new PID namespace: it only waits for the first
+        control.close()
+        _, status = os.waitpid(first, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    _die_with_parent()
+    if not root:
+        # Workers share our uid here: they must not be able to trace us or read /proc/1/fd.
+        system.prctl(system.PR_SET_DUMPABLE, 0)
+    plan = view.Plan(**config["view_plan"])
+    where = os.path.join(config["workdir_parent"], "view")
+    try:
+        system.mount("none", "/", None, system.MS_REC | system.MS_PRIVATE, None)
+        os.makedirs(where, mode=0o755, exist_ok=True)  # an earlier zygote's is empty
+        view.assemble(plan, where)
+        processes = view.mount_proc(where)
+        if processes.startswith("no /proc") and config.get("reference_module"):
+            # Without /proc a worker cannot import the reference through the package's
+            # descriptor: have it in memory instead, as when it is preloaded.
+            settings.reference = settings.reference or importlib.import_module(
+                config["reference_module"]
+            )
+        view.enter(where)
+    except (OSError, ImportError) as error:
+        return f"the view could not be assembled ({error})"
+    settings.user_namespace = not root
+    settings.under_tmp = view.under_tmp(plan)
+    settings.held = {
+        "view": "its own root: Python, the system's libraries, a minimal /dev (run.sandbox.view)",
+        "processes": f"its own PID namespace; /proc: {processes}",
+        "network": "isolated (an empty network namespace, its loopback down)",
+        "keyrings": "not reset",
+    }
+    return None
 
 
 def preload(modules: list[str]) -> tuple[list[str], list[str]]:
@@ -159,39 +234,67 @@ def preload(modules: list[str]) -> tuple[list[str], list[str]]:
     return done, failed
 
 
+def python_paths() -> list[str]:
+    """The folders this interpreter reads from: its prefixes and ``sys.path``."""
+    return [
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        *(p for p in sys.path if p and os.path.isabs(p)),
+    ]
+
+
 def decide(config: dict[str, Any]) -> tuple[SandboxSettings, list[str]]:
-    """How workers are confined here, and why something could not be used."""
+    """How workers are confined here, and why something could not be used.
+
+    Plans the view (``config["view_plan"]``) where namespaces are wanted, and
+    keeps a workers' uid only where that uid can read what they need.
+    """
     reasons = []
-    namespaces = bool(config.get("namespaces", True)) and system.LINUX
+    settings = SandboxSettings(
+        view=bool(config.get("namespaces", True)) and system.LINUX,
+        allow_no_view=bool(config.get("allow_no_view")),
+    )
     uid = config.get("uid")
     if uid is not None and os.geteuid() != 0:
         uid = None
         reasons.append("not root: workers keep the grader's uid")
-    # Folders the interpreter reads from, which a worker must still reach.
-    needed = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    needed |= {p for p in sys.path if p and os.path.isdir(p)}
-    # Not the course's folder (the grading package, the solutions): everything workers use
-    # from it is loaded before they drop root, so it may stay private to the grader.
-    needed.discard(config.get("package_parent"))
-    expose = []
-    if namespaces:
-        # A private /tmp would hide an interpreter or a package living under /tmp.
-        expose += [p for p in needed if p.startswith(("/tmp/", "/dev/shm/"))]
-    if uid is not None:
-        hidden = [p for p in needed if private_ancestor(p) is not None]
-        unreadable = [p for p in needed if os.stat(p).st_mode & 0o005 != 0o005]
-        if unreadable:
-            uid = None
-            reasons.append(f"{unreadable[0]} is not readable by others: workers stay root")
-        elif hidden and not namespaces:
-            uid = None
-            reasons.append(f"{hidden[0]} is in a private folder: workers stay root")
-        else:
-            expose += hidden
-    # Only the outermost of nested folders needs exposing.
-    expose = sorted(set(expose))
-    expose = [p for p in expose if not any(p.startswith(q + os.sep) for q in expose)]
-    return SandboxSettings(uid=uid, namespaces=namespaces, expose=expose), reasons
+    package = config["package_dir"]
+    if settings.view:
+        plan = view.plan(
+            python_paths(), package, config.get("hide", ()), uid or os.getuid(), uid or os.getgid()
+        )
+        config["view_plan"] = plan.__dict__
+        unreadable = view.unreadable(plan) if uid is not None else []
+        try:
+            # The reference, for workers that need it, through this descriptor only.
+            settings.package_fd = os.open(package, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as error:
+            reasons.append(f"the grading package cannot be opened ({error.strerror})")
+    else:
+        # Without a view a worker reads the interpreter where it lies: every folder above it
+        # must let that uid through.  The course's folder is not needed (everything workers
+        # use from it is loaded before they drop root), so it may stay private to the grader.
+        needed = {p for p in python_paths() if os.path.isdir(p)} - {config.get("package_parent")}
+        unreadable = [p for p in needed if _out_of_reach(p)] if uid is not None else []
+    if unreadable:
+        uid = None
+        reasons.append(f"{unreadable[0]} is not readable by other users: workers stay root")
+    settings.uid = uid
+    return settings, reasons
+
+
+def _out_of_reach(path: str) -> bool:
+    """Whether another user cannot read ``path``, or cannot pass a folder above it."""
+    if os.stat(path).st_mode & 0o005 != 0o005:
+        return True
+    current = ""
+    for part in os.path.abspath(path).split(os.sep)[1:-1]:
+        current += os.sep + part
+        if not os.stat(current).st_mode & 0o001:
+            return True
+    return False
 
 
 def serve_forever(
@@ -199,8 +302,9 @@ def serve_forever(
 ) -> None:
     """Run jobs until the grader closes the control socket.
 
-    Working folders go in ``workdir_parent``, which the grader removes when it
-    closes the sandbox: whatever happens to this process, none is left behind.
+    Without a view, working folders go in ``workdir_parent``, which the grader
+    removes when it closes the sandbox: whatever happens to this process, none is
+    left behind.  In a view, each worker makes its own, in its private tmpfs.
     """
     while True:
         request = _receive_request(control)
@@ -222,7 +326,7 @@ def run_job(
     control: socket.socket, payload: bytes, result_fd: int, settings, workdir_parent=None
 ) -> None:
     """Fork a worker for one job, wait for it, clean up after it, report its exit."""
-    workdir = tempfile.mkdtemp(prefix="job-", dir=workdir_parent)
+    workdir = tempfile.mkdtemp(prefix="job-", dir=workdir_parent) if workdir_parent else ""
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the worker: never returns
@@ -231,8 +335,9 @@ def run_job(
     os.close(result_fd)
     _send(control, {"type": "started", "pid": pid})
     status, rusage, grader_gone = _wait(control, pid)
-    stragglers = reap(settings.uid)
-    remove_tree(workdir)
+    stragglers = reap(settings)
+    if workdir:
+        remove_tree(workdir)
     report = {
         "type": "exited",
         "pid": pid,
@@ -296,31 +401,43 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def reap(uid: int | None) -> int:
+def reap(settings: SandboxSettings) -> int:
     """Kill and reap every process the last worker left behind; return how many there were.
 
-    Thanks to the subreaper flag every such process is a descendant of this
-    zygote; with a sandbox uid, ``kill(-1)`` under that uid also stops a fork
-    bomb in one step.
+    In a view this process is the first of the workers' PID namespace, so
+    ``kill(-1)`` reaches every process they left and nothing else, and their
+    orphans are its children.  Without one, the subreaper flag makes every such
+    process a descendant of this zygote, and with a sandbox uid ``kill(-1)`` under
+    that uid also stops a fork bomb in one step.
     """
     seen: set[int] = set()
+    reaped = 0
     deadline = time.monotonic() + REAP_SECONDS
     while time.monotonic() < deadline:
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] != 0:
-                pass
-        except ChildProcessError:
-            return len(seen)  # no child left at all, living or zombie
-        if uid is not None:
-            system.kill_all_of_uid(uid)
-        for pid in system.descendants(os.getpid()):
-            seen.add(pid)
+        if settings.view:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(-1, signal.SIGKILL)
             except ProcessLookupError:
-                pass
+                pass  # nobody left to signal
+        try:
+            while True:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+                if pid == 0:
+                    break
+                reaped += 1
+        except ChildProcessError:
+            return max(reaped, len(seen))  # no child left at all, living or zombie
+        if not settings.view:
+            if settings.uid is not None:
+                system.kill_all_of_uid(settings.uid)
+            for pid in system.descendants(os.getpid()):
+                seen.add(pid)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         time.sleep(0.001)
-    return len(seen)
+    return max(reaped, len(seen))
 
 
 def remove_tree(path: str) -> None:

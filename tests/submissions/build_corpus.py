@@ -552,7 +552,238 @@ FILES: dict[str, tuple[str, str, str, bytes]] = {
 }
 
 
+# --------------------------------------------------------------------------- hostile to the view
+
+#: Where the corpus of submissions that go after what the worker's view must not show lives
+#: (graded by tests/test_view.py from a course folder it makes, with and without the view).
+HOSTILE = ROOT / "tests" / "hostile"
+MARK = "autograder-hostile-mark"
+
+#: How a student would look for files: likely places first, then everything, for a while.
+SEARCH = """import os, time
+
+def _files(patience=4.0):
+    start, seen = time.monotonic(), set()
+    skip = {"proc", "sys", "dev", "usr", "lib", "lib64", "bin", "sbin", "boot", "etc",
+            "site-packages", "__pycache__", ".cache", ".pyenv", ".git", "_build", "share"}
+    for top in ["/srv", "/home", "/root", "/opt", "/work", "/var", "/run", "/tmp", "/mnt", "/"]:
+        for folder, dirs, names in os.walk(top):
+            if time.monotonic() - start > patience:
+                return
+            seen.add(folder)
+            dirs[:] = [d for d in sorted(dirs)
+                       if d not in skip and os.path.join(folder, d) not in seen]
+            yield folder, names
+"""
+
+STEAL_SOLUTIONS = """import json, re
+
+def _steal(path):
+    for cell in json.load(open(path))["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            source = "".join(cell["source"])
+            exec(re.sub(r"^\\s*### (BEGIN|END) SOLUTION.*$", "", source, flags=re.M), globals())
+
+for _folder, _names in _files():
+    if _folder.endswith("/solutions/01_sigmoid") and "sigmoid_exercise.ipynb" in _names:
+        _steal(os.path.join(_folder, "sigmoid_exercise.ipynb"))
+        print("took the solutions in", _folder)
+        break
+"""
+
+STEAL_CLASSMATE = """import json
+
+for _folder, _names in _files():
+    if ("/submitted/" in _folder and _folder.endswith("/01_sigmoid")
+            and "steals-classmate" not in _folder and "sigmoid_exercise.ipynb" in _names):
+        for cell in json.load(open(os.path.join(_folder, "sigmoid_exercise.ipynb")))["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code" and source.lstrip().startswith("def "):
+                exec(source, globals())
+        print("took a classmate's code in", _folder)
+        break
+"""
+
+#: Defines the right functions only when it has found what it looks for: a leak is points.
+REWARD = """if _found:
+    print("found", _found[:3])
+    exec(_ANSWERS, globals())
+"""
+
+READS_GRADEBOOK = """_found = []
+for _folder, _names in _files():
+    if "gradebook.db" in _names:
+        _path = os.path.join(_folder, "gradebook.db")
+        try:
+            _found.append((_path, open(_path, "rb").read(16)))
+        except OSError:
+            pass
+"""
+
+READS_GRADES = """_found = []
+for _folder, _names in _files():
+    for _name in _names:
+        if (_name.startswith("grades") and _name.endswith(".csv")) or _name == "results.json" \\
+                or "/feedback/" in _folder + "/":
+            try:
+                _found.append((_name, open(os.path.join(_folder, _name)).read(200)))
+            except OSError:
+                pass
+"""
+
+READS_PROCESSES = """_found = []
+for _entry in os.listdir("/proc"):
+    if _entry.isdigit() and int(_entry) != os.getpid():
+        try:
+            _command = open(f"/proc/{_entry}/cmdline", "rb").read().replace(b"\\0", b" ")
+        except OSError:
+            continue
+        try:
+            _environment = open(f"/proc/{_entry}/environ", "rb").read()
+        except OSError:
+            _environment = b""
+        _found.append((_entry, _command[:120], len(_environment)))
+"""
+
+#: Every place it may write to, the System V and POSIX IPC objects, and kernel keyrings.
+PERSISTENT_PLACES = """import ctypes, ctypes.util, platform
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_rt = ctypes.CDLL(ctypes.util.find_library("rt") or "librt.so.1", use_errno=True)
+_SYSCALL = {"x86_64": {"add_key": 248, "keyctl": 250}, "aarch64": {"add_key": 217, "keyctl": 219}}
+_CALLS = _SYSCALL.get(platform.machine(), {"add_key": -1, "keyctl": -1})
+_SHM_KEY, _QUEUE, _KEYRINGS = 0x41475748, b"/autograder-hostile", (-4, -3)
+
+def _writable_folders():
+    found = {"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue",
+             os.path.expanduser("~"), os.getcwd()}
+    for folder, _ in _files(patience=3.0):
+        if os.access(folder, os.W_OK):
+            found.add(folder)
+    return sorted(f for f in found if os.path.isdir(f))
+"""
+
+WRITES_EVERYWHERE = f"""_MARK = {MARK!r}
+_written = []
+for _folder in _writable_folders():
+    try:
+        with open(os.path.join(_folder, _MARK), "w") as _handle:
+            _handle.write("planted by a submission")
+        _written.append(_folder)
+    except OSError:
+        pass
+_shm = _libc.shmget(_SHM_KEY, 4096, 0o1000 | 0o666)
+_queue = _rt.mq_open(_QUEUE, os.O_CREAT | os.O_RDWR, 0o666, None)
+_keys = [_libc.syscall(_CALLS["add_key"], b"user", b"autograder-hostile", b"x", 1, ring)
+         for ring in _KEYRINGS]
+print("planted in", _written, "shm", _shm, "queue", _queue, "keys", _keys)
+"""
+
+LOOKS_FOR_PLANTED = f"""_MARK = {MARK!r}
+_planted = [f for f in _writable_folders() if os.path.exists(os.path.join(f, _MARK))]
+for _folder, _names in _files(patience=2.0):
+    if _MARK in _names and _folder not in _planted:
+        _planted.append(_folder)
+if _libc.shmget(_SHM_KEY, 0, 0) != -1:
+    _planted.append("System V shared memory")
+if _rt.mq_open(_QUEUE, os.O_RDONLY, 0, None) != -1:
+    _planted.append("POSIX message queue")
+for _ring in _KEYRINGS:
+    if _libc.syscall(_CALLS["keyctl"], 10, _ring, b"user", b"autograder-hostile", 0) != -1:
+        _planted.append(f"a key in keyring {{_ring}}")
+print("planted:", _planted)
+if _planted:  # what an earlier submission left changes this one's grade
+    del sigmoid, sigmoid_grad, logit
+"""
+
+
+def hostile_students() -> dict[str, tuple[str, float, float, dict]]:
+    """Each student: (what it does, score in its view, whether the score moves without it, nb).
+
+    The third item is the direction of the planted fault: with the view switched off,
+    a reader's score rises above its expected 0 and a victim's falls below full marks.
+    """
+    answers = solution_answers()
+    code = "\n\n".join(answers[k] for k in ("sigmoid", "sigmoid_grad", "logit"))
+    reward = f"_ANSWERS = {code!r}\n"
+
+    def reader(search: str) -> dict:
+        return notebook({}, [("end", SEARCH + "\n" + reward + search + REWARD)])
+
+    return {
+        "a-classmate": ("an honest classmate, every function right", FULL, 0, notebook(answers)),
+        "b-steals-solutions": (
+            "searches the file system for a course's solutions/ and runs their code",
+            0,
+            +1,
+            notebook({}, [("end", SEARCH + "\n" + STEAL_SOLUTIONS)]),
+        ),
+        "c-steals-classmate": (
+            "searches for classmates' notebooks under submitted/ and runs their code",
+            0,
+            +1,
+            notebook({}, [("end", SEARCH + "\n" + STEAL_CLASSMATE)]),
+        ),
+        "d-reads-gradebook": (
+            "right only if it can read nbgrader's gradebook.db",
+            0,
+            +1,
+            reader(READS_GRADEBOOK),
+        ),
+        "e-reads-grades": (
+            "right only if it can read the output folder (grades.csv, results.json, feedback)",
+            0,
+            +1,
+            reader(READS_GRADES),
+        ),
+        "f-reads-processes": (
+            "right only if it can see a process other than itself, with its command line",
+            0,
+            +1,
+            reader(READS_PROCESSES),
+        ),
+        "g-writes-everywhere": (
+            "plants a file in every folder it may write to, a System V segment, a POSIX queue"
+            " and keys in its keyrings",
+            FULL,
+            0,
+            notebook(answers, [("end", SEARCH + "\n" + PERSISTENT_PLACES + WRITES_EVERYWHERE)]),
+        ),
+        "h-victim": (
+            "right, but deletes its functions if anything an earlier submission planted is there",
+            FULL,
+            -1,
+            notebook(answers, [("end", SEARCH + "\n" + PERSISTENT_PLACES + LOOKS_FOR_PLANTED)]),
+        ),
+        "i-victim": (
+            "the same, one submission later",
+            FULL,
+            -1,
+            notebook(answers, [("end", SEARCH + "\n" + PERSISTENT_PLACES + LOOKS_FOR_PLANTED)]),
+        ),
+    }
+
+
+def build_hostile() -> None:
+    if HOSTILE.exists():
+        shutil.rmtree(HOSTILE)
+    expected = {}
+    for student, (behaviour, score, without_view, nb) in hostile_students().items():
+        folder = HOSTILE / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nbformat.from_dict(nb), folder / NAME)
+        expected[student] = {
+            "behaviour": behaviour,
+            "status": "ok",
+            "score": score,
+            "without_view": without_view,
+        }
+    (HOSTILE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(expected)} submissions to {HOSTILE.relative_to(ROOT)}")
+
+
 def build() -> None:
+    build_hostile()
     for old in HERE.iterdir():
         if old.is_dir():
             shutil.rmtree(old)
