@@ -414,6 +414,7 @@ def evaluate(
         "stragglers": outcome.stragglers,
         "pid": outcome.pid,
         "uid": outcome.uid,
+        "view_seconds": outcome.view_seconds,
         "isolation": outcome.isolation,
     }
     if outcome.modules:

@@ -11,6 +11,7 @@ student's ``check`` as an unprivileged user.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -207,3 +208,34 @@ def test_a_student_checks_a_notebook_as_a_normal_user(student_clone):
     checked = as_nobody(python, "-m", "autograder", "check", notebook.name, cwd=folder)
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "FAIL sigmoid_visible" in checked.stdout and "reread" in checked.stdout
+
+
+WITHOUT_NAMESPACES = """
+import json, sys
+from pathlib import Path
+from autograder.cli.check import check_notebook
+from autograder.grading import load_assignment, preload_modules
+from autograder.runner.pool import Limits, Sandbox, Task
+
+assignment = load_assignment("01_sigmoid")
+# As on a laptop whose kernel gives normal users no namespaces.
+with Sandbox(Limits(), preload=preload_modules([assignment]), namespaces=False) as box:
+    report = check_notebook(assignment, Path(sys.argv[1]), box)
+    held = box.run(Task(cells=[])).isolation
+print(report.text())
+print(json.dumps(held))
+"""
+
+
+@pytest.mark.slow
+def test_a_students_check_works_without_namespaces(student_clone):
+    folder = student_clone / "chapters" / "01_sigmoid"
+    notebook = folder / "solved.ipynb"
+    shutil.copy(student_clone / "solutions" / "01_sigmoid" / "sigmoid_exercise.ipynb", notebook)
+    shutil.chown(notebook, UNPRIVILEGED, UNPRIVILEGED)
+    python = str(student_clone / ".venv" / "bin" / "python")
+    checked = as_nobody(python, "-c", WITHOUT_NAMESPACES, notebook.name, cwd=folder)
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    *report, held = checked.stdout.strip().splitlines()
+    assert json.loads(held)["view"].startswith("none")
+    assert re.search(r"Visible checks: (\d+) of \1 points", "\n".join(report)), report

@@ -20,6 +20,7 @@ import os
 import resource
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,16 +94,27 @@ def refusal(settings: SandboxSettings, root: bool) -> str | None:
     return None
 
 
+@dataclass
+class Confinement:
+    """What :func:`enter_sandbox` did: what held (for the record), the reference module
+    (None unless a call passes one of its functions), and the seconds the worker spent
+    on its part of the view (its namespaces, tmpfs and keyrings)."""
+
+    held: dict[str, str]
+    reference: Any
+    view_seconds: float
+
+
 def enter_sandbox(
     job: dict[str, Any], result_fd: int, workdir: str, settings: SandboxSettings
-) -> tuple[dict[str, str], Any]:
-    """Confine this process; return what held (for the record) and the reference module.
+) -> Confinement:
+    """Confine this process before any student code runs.
 
-    The reference module is imported only when a call passes one of its
-    functions to the student's; otherwise it is None.  ``workdir`` is the
-    working folder the zygote made, used where there is no view.
+    ``workdir`` is the working folder the zygote made, used where there is no view.
+    Raises :class:`SandboxRefused` when student code must not run.
     """
     held: dict[str, str] = {}
+    view_seconds = 0.0
     limits = job["limits"]
     os.setsid()  # its own session and process group, apart from the grader's
     null = os.open(os.devnull, os.O_RDWR)
@@ -122,7 +134,9 @@ def enter_sandbox(
         raise SandboxRefused(problem)
     if settings.view:
         held.update(settings.held or {})
+        started = time.perf_counter()
         workdir = _private_tmp(held, limits, settings.under_tmp)
+        view_seconds += time.perf_counter() - started
     else:
         held.update(_without_view())
     _write_data_files(job.get("data_files") or {}, workdir, settings.uid)
@@ -138,7 +152,9 @@ def enter_sandbox(
     _try(held, "no-new-privileges", lambda: system.prctl(system.PR_SET_NO_NEW_PRIVS, 1))
     _become_unprivileged(held, limits, settings)
     if settings.view:
+        started = time.perf_counter()
         _reset_keyrings(held, settings)
+        view_seconds += time.perf_counter() - started
     held["grading-package"] = (
         "absent from the view; imports detected (static, sys.modules, audit hook)"
         if settings.view
@@ -154,7 +170,7 @@ def enter_sandbox(
         PWD=workdir,
         MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"),
     )
-    return held, reference
+    return Confinement(held, reference, round(view_seconds, 6))
 
 
 def forbidden_module(module: str, job: dict[str, Any]) -> bool:

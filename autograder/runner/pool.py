@@ -115,7 +115,9 @@ class Outcome:
     """Everything known about one task's run.
 
     ``ended`` is ``"finished"``, ``"timeout"``, ``"crashed"``, ``"too-much-output"``
-    or ``"sandbox-error"``; ``detail`` says more in a sentence.
+    or ``"sandbox-error"``; ``detail`` says more in a sentence.  ``pid`` is the
+    worker's pid in its PID namespace where it has one (in a view); ``view_seconds``
+    is what its part of the view cost it.
     """
 
     ended: str
@@ -132,6 +134,7 @@ class Outcome:
     stragglers: int = 0
     pid: int | None = None
     uid: int | None = None
+    view_seconds: float | None = None
 
 
 class Sandbox:
@@ -559,6 +562,7 @@ class _Protocol:
         self.outcome.notes += [_text(n) for n in _expect(message.get("notes", []), list)]
         isolation = _expect(message.get("isolation", {}), dict)
         self.outcome.isolation = {_text(k): _text(_expect(v, str)) for k, v in isolation.items()}
+        self.outcome.view_seconds = float(_expect(message.get("view_seconds", 0.0), int | float))
         self._modules(message)
 
     def _modules(self, message: dict[str, Any]) -> None:

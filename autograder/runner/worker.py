@@ -38,7 +38,12 @@ from typing import Any, NoReturn
 import numpy as np
 
 from autograder.runner import wire
-from autograder.runner.confine import SandboxRefused, SandboxSettings, enter_sandbox
+from autograder.runner.confine import (
+    Confinement,
+    SandboxRefused,
+    SandboxSettings,
+    enter_sandbox,
+)
 
 #: Shares of the wall-clock budget: cells must end by the first, calls by the second;
 #: the grader kills the whole process tree at the full budget.
@@ -68,11 +73,11 @@ def serve(job_bytes: bytes, result_fd: int, workdir: str, settings: SandboxSetti
     try:
         job = wire.decode(job_bytes)
         try:
-            isolation, reference = enter_sandbox(job, result_fd, workdir, settings)
+            confinement = enter_sandbox(job, result_fd, workdir, settings)
         except SandboxRefused as refusal:
             Channel(result_fd).send({"type": "refused", "reason": str(refusal)})
             os._exit(0)
-        Session(job, Channel(result_fd), isolation, reference).run()
+        Session(job, Channel(result_fd), confinement).run()
     except BaseException:  # pragma: no cover - reported as a crash by the grader
         code = 70
     finally:
@@ -171,13 +176,12 @@ class _ImportWatch:
 class Session:
     """One submission's run inside the worker: cells, then groups of calls."""
 
-    def __init__(
-        self, job: dict[str, Any], channel: Channel, isolation: dict[str, str], reference: Any
-    ):
+    def __init__(self, job: dict[str, Any], channel: Channel, confinement: Confinement):
         self.job = job
-        self.reference = reference
+        self.reference = confinement.reference
         self.channel = channel
-        self.isolation = isolation
+        self.isolation = confinement.held
+        self.view_seconds = confinement.view_seconds
         self.pid = os.getpid()
         self.start = time.monotonic()
         self.budget = float(job["limits"]["timeout"])
@@ -237,6 +241,7 @@ class Session:
                 "seen": list(self.seen),
                 "notes": list(self.notes),
                 "isolation": self.isolation,
+                "view_seconds": self.view_seconds,
             }
         )
         if not (modules or self.seen):

@@ -113,12 +113,15 @@ def main(argv: list[str]) -> None:
         "reasons": reasons,
     }
     if settings.view:
+        started = time.perf_counter()
         view_failed = enter_view(control, settings, config, reasons)  # returns in process 1 only
         if view_failed:
             _send(control, {**ready, "view_failed": view_failed})
             return
-        ready["view"] = dict(settings.held or {})
-        ready["view_paths"] = config["view_plan"]
+        if settings.view:
+            ready["view"] = dict(settings.held or {})
+            ready["view_paths"] = config["view_plan"]
+            ready["view_seconds"] = round(time.perf_counter() - started, 6)
     ready["refused"] = confine.refusal(settings, os.geteuid() == 0)
     _send(control, ready)
     if ready["refused"]:
