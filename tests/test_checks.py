@@ -9,7 +9,6 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import exponential_family as ef
 from autograder import reference as ref
 from autograder.checks import (
     ASSIGNMENTS,
@@ -22,6 +21,7 @@ from autograder.checks import (
 )
 from autograder.checks.core import CallError
 from autograder.exercises import ROOT, SOLUTIONS
+from autograder.reference import exponential_family as ef
 
 ALL_CHECKS = [(a, c) for a, checks in ASSIGNMENTS.items() for c in checks]
 IDS = [f"{a}:{c.name}" for a, c in ALL_CHECKS]
@@ -350,8 +350,8 @@ def test_the_accuracy_check_leaves_a_correct_trainer_a_wide_margin():
     splits its accuracy has a mean and a spread that put the threshold at least 5 standard
     deviations below the mean, and a trainer that stops after one step (ignoring
     ``n_epochs``) fails on every one of them."""
-    from autograder import softmax_regression as sr
     from autograder.checks import softmax_regression as checks
+    from autograder.reference import softmax_regression as sr
 
     check = get_check("06_softmax_regression", "softmax_regression_fit_accuracy_hidden")
     accuracies = []

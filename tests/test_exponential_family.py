@@ -1,4 +1,4 @@
-"""Accuracy, properties and the API contract of ``autograder.exponential_family``.
+"""Accuracy, properties and the API contract of ``autograder.reference.exponential_family``.
 
 Accuracy is measured against 50-digit mpmath with the bars the module documents:
 natural parameters and the log-partition within 4 ulp of the exact value, entry by
@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder import exponential_family as ef
 from autograder import reference as ref
 from autograder.checks import assert_passes
 from autograder.checks import exponential_family as ef_checks
+from autograder.reference import exponential_family as ef
 
 pytestmark = pytest.mark.filterwarnings("error")
 

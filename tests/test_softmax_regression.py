@@ -1,4 +1,5 @@
-"""Tests of the softmax regression reference functions (``autograder.softmax_regression``).
+"""Tests of the softmax regression reference functions
+(``autograder.reference.softmax_regression``).
 
 The capstone test trains on the course's fixed digits split and requires the held-out accuracy
 to be within 2 percentage points of scikit-learn's ``LogisticRegression`` on the same split.
@@ -13,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from autograder import reference as ref
-from autograder.softmax_regression import (
+from autograder.reference import (
     digits_data,
     load_digits_split,
     softmax_regression_fit,

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from autograder import reference
+
 Visibility = Literal["visible", "hidden"]
 
 #: Where the textbook formulas of chapters 1 and 2 break in float64: exp overflows past
@@ -160,8 +162,6 @@ def call_case(func: Callable[..., Any], case: Case, namespace: dict[str, Any] | 
 def _resolve(value: Any, namespace: dict[str, Any] | None) -> Any:
     if isinstance(value, Function):
         if value.of == "reference":
-            from autograder import reference
-
             func = getattr(reference, value.name)
         elif namespace is None or value.name not in namespace:
             raise CallError(f"NameError: the function {value.name!r} is not defined")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder import exponential_family as ef
 from autograder.checks.core import Case, check
+from autograder.reference import exponential_family as ef
 
 ASSIGNMENT = "05_exponential_family"
 

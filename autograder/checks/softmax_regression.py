@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder import softmax_regression as sr
 from autograder.checks.core import Case, check
+from autograder.reference import softmax_regression as sr
 
 ASSIGNMENT = "06_softmax_regression"
 

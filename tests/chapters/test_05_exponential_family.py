@@ -2,8 +2,8 @@
 
 The chapter is chapters/05_exponential_family/exponential_family.md. Each group of tests names
 the section label of the statements it checks. Values are checked against the reference
-implementations in ``autograder.reference`` and ``autograder.exponential_family`` and, where
-the identity is exact, against 50-digit mpmath.
+implementations in ``autograder.reference`` and ``autograder.reference.exponential_family``
+and, where the identity is exact, against 50-digit mpmath.
 """
 
 import itertools
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import integrate
 
-from autograder import exponential_family as ef
 from autograder import reference as ref
+from autograder.reference import exponential_family as ef
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "chapters" / "05_exponential_family" / "exponential_family.md"

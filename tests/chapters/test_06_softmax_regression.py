@@ -2,8 +2,8 @@
 
 The chapter is chapters/06_softmax_regression/softmax_regression.md. Each group of tests names
 the section label of the statements it checks. The functions under test are the reference
-implementations in ``autograder.softmax_regression`` (built on ``autograder.reference``);
-exact values come from 50-digit mpmath.
+implementations in ``autograder.reference.softmax_regression`` (built on
+``autograder.reference.elementary``); exact values come from 50-digit mpmath.
 """
 
 import re
@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from autograder import reference as ref
-from autograder.softmax_regression import (
+from autograder.reference import (
     load_digits_split,
     softmax_regression_fit,
     softmax_regression_grad,

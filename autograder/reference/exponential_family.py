@@ -24,30 +24,15 @@ import operator
 
 import numpy as np
 
+from autograder.reference._dtypes import as_float, finish
+from autograder.reference.elementary import logsumexp, softmax
+
 __all__ = [
     "multinomial_log_partition",
     "multinomial_mean_params",
     "multinomial_natural_params",
     "multinomial_sufficient_statistic",
 ]
-
-
-def _as_float(x):
-    """``x`` in working precision (at least float64), and the result dtype."""
-    x = np.asarray(x)
-    if x.dtype.kind == "f":
-        out = np.result_type(x.dtype, np.float32)
-    elif x.dtype.kind in "biu":
-        out = np.dtype(np.float64)
-    else:
-        raise TypeError(f"expected real numbers, got an array of dtype {x.dtype}")
-    return x.astype(np.promote_types(out, np.float64)), out
-
-
-def _finish(y, out):
-    """Cast to the result dtype; a 0-d array becomes a NumPy scalar."""
-    with np.errstate(over="ignore"):  # beyond the float32 range is +-inf, correctly rounded
-        return np.asarray(y).astype(out, copy=False)[()]
 
 
 def _with_reference_logit(eta):
@@ -82,7 +67,13 @@ def multinomial_sufficient_statistic(y, k):
     Raises
     ------
     ValueError
-        If ``k < 2``, or a label is not a whole number in ``{0, ..., k - 1}``.
+        If ``k`` is not a whole number of classes, ``k < 2``, or a label is not a whole
+        number in ``{0, ..., k - 1}``.
+
+    See Also
+    --------
+    multinomial_natural_params : The natural parameters that multiply the statistic.
+    multinomial_mean_params : Its expectation (with the reference class appended).
 
     Notes
     -----
@@ -101,7 +92,7 @@ def multinomial_sufficient_statistic(y, k):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.exponential_family import multinomial_sufficient_statistic
+    >>> from autograder.reference import multinomial_sufficient_statistic
     >>> print(multinomial_sufficient_statistic([0, 1, 2], 3))
     [[1. 0.]
      [0. 1.]
@@ -152,8 +143,16 @@ def multinomial_natural_params(phi):
 
     Raises
     ------
+    TypeError
+        If ``phi`` does not hold real numbers (complex numbers, strings, objects).
     ValueError
         If ``phi`` has no last axis with at least two entries.
+
+    See Also
+    --------
+    multinomial_mean_params : The inverse map, from natural parameters to probabilities.
+    logit : The case ``k = 2``.
+    kl_divergence : Computes its log-ratios the same way.
 
     Notes
     -----
@@ -186,13 +185,13 @@ def multinomial_natural_params(phi):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.exponential_family import multinomial_natural_params
+    >>> from autograder.reference import multinomial_natural_params
     >>> print(np.round(multinomial_natural_params([0.2, 0.3, 0.5]), 6))
     [-0.916291 -0.510826]
     >>> print(np.round(multinomial_natural_params([0.0, 1.0, 1e-310]), 4))  # 1 / 1e-310 overflows
     [    -inf 713.8014]
     """
-    phi, out = _as_float(phi)
+    phi, out = as_float(phi)
     if phi.ndim == 0 or phi.shape[-1] < 2:
         raise ValueError(
             f"expected k >= 2 probabilities on the last axis of an array, got shape {phi.shape}"
@@ -207,7 +206,7 @@ def multinomial_natural_params(phi):
             [np.log1p((p - ref_p) / ref_p), np.log(r)],  # p - ref_p is exact here
             default=np.log(p) - np.log(ref_p),
         )
-    return _finish(eta, out)
+    return finish(eta, out)
 
 
 @np.errstate(under="ignore")
@@ -230,8 +229,16 @@ def multinomial_mean_params(eta):
 
     Raises
     ------
+    TypeError
+        If ``eta`` does not hold real numbers (complex numbers, strings, objects).
     ValueError
         If ``eta`` has no last axis with at least one entry.
+
+    See Also
+    --------
+    multinomial_natural_params : The inverse map, from probabilities to natural parameters.
+    multinomial_log_partition : Its gradient is the first ``k - 1`` mean parameters.
+    softmax : The function it evaluates at ``[eta, 0]``.
 
     Notes
     -----
@@ -260,17 +267,15 @@ def multinomial_mean_params(eta):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.exponential_family import multinomial_mean_params
+    >>> from autograder.reference import multinomial_mean_params
     >>> print(np.round(multinomial_mean_params([0.0, 0.0]), 6))
     [0.333333 0.333333 0.333333]
     >>> print(multinomial_mean_params([[1e4, -1e4], [-1e4, -np.inf]]))
     [[1. 0. 0.]
      [0. 0. 1.]]
     """
-    eta, out = _as_float(eta)
-    from autograder.reference import softmax  # here: the reference module re-exports this one
-
-    return _finish(softmax(_with_reference_logit(eta), axis=-1), out)
+    eta, out = as_float(eta)
+    return finish(softmax(_with_reference_logit(eta), axis=-1), out)
 
 
 @np.errstate(under="ignore")
@@ -291,8 +296,16 @@ def multinomial_log_partition(eta):
 
     Raises
     ------
+    TypeError
+        If ``eta`` does not hold real numbers (complex numbers, strings, objects).
     ValueError
         If ``eta`` has no last axis with at least one entry.
+
+    See Also
+    --------
+    multinomial_mean_params : Its gradient (the first ``k - 1`` entries).
+    logsumexp : The function it evaluates at ``[eta, 0]``.
+    softplus : The case ``k = 2``: ``softplus(eta)``.
 
     Notes
     -----
@@ -322,7 +335,7 @@ def multinomial_log_partition(eta):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.exponential_family import multinomial_log_partition
+    >>> from autograder.reference import multinomial_log_partition
     >>> print(np.round(multinomial_log_partition([0.0, 0.0]), 6))  # log 3
     1.098612
     >>> print(multinomial_log_partition([[1e4, 1e4], [-np.inf, -np.inf]]))
@@ -330,7 +343,5 @@ def multinomial_log_partition(eta):
     >>> print(f"{multinomial_log_partition([-40.0]):.6e}")
     4.248354e-18
     """
-    eta, out = _as_float(eta)
-    from autograder.reference import logsumexp  # here: the reference module re-exports this one
-
-    return _finish(logsumexp(_with_reference_logit(eta), axis=-1), out)
+    eta, out = as_float(eta)
+    return finish(logsumexp(_with_reference_logit(eta), axis=-1), out)

@@ -12,7 +12,7 @@ Labels are class indices, shape ``(N,)``.
 The loss is the mean softmax cross-entropy plus an L2 penalty on the weights (never
 on the biases), and training is full-batch gradient descent from ``W = 0, b = 0``,
 so every result here is deterministic.  The softmax, the loss and its gradient with
-respect to the logits come from :mod:`autograder.reference`.
+respect to the logits come from :mod:`autograder.reference.elementary`.
 
 :func:`load_digits_split` fixes the data set used by the chapter, its tests and the
 exercise: scikit-learn's bundled 8x8 handwritten digits, split once, standardised
@@ -20,10 +20,17 @@ with the statistics of the training part only.
 """
 
 import functools
+import importlib
 import importlib.util
 from pathlib import Path
 
 import numpy as np
+
+from autograder.reference.elementary import (
+    softmax,
+    softmax_cross_entropy,
+    softmax_cross_entropy_grad,
+)
 
 __all__ = [
     "digits_data",
@@ -38,14 +45,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _reference():
-    # Imported on first use, not when this module is: autograder.reference re-exports the
-    # functions of this module, so the two must import in either order without a cycle.
-    from autograder import reference
-
-    return reference
 
 
 def _as_matrix(X, name="X"):
@@ -83,6 +82,20 @@ def _class_indices(y, n):
 # ------------------------------------------------------------------------------ data
 
 
+def _scikit_learn(submodule):
+    """``sklearn.<submodule>``, loaded by the function that needs it, when it runs.
+
+    The grader imports this package (in its own process, in the sandbox's zygote when it
+    preloads the reference, in a worker that passes reference functions to student code) and
+    uses NumPy only: importing scikit-learn at the top of this module would cost each of them
+    half a second and the memory of scikit-learn's and SciPy's extensions.  Only
+    :func:`load_digits_split`, and :func:`digits_data` when scikit-learn's data file is not
+    where it is expected, need scikit-learn.  Never used for a module of this package: those
+    are imported at the top of each file.
+    """
+    return importlib.import_module(f"sklearn.{submodule}")
+
+
 @functools.cache
 def _digits_cached():
     # scikit-learn keeps the digits as a CSV file in its package data: reading it with NumPy
@@ -94,9 +107,7 @@ def _digits_cached():
         if path.is_file():
             table = np.loadtxt(path, delimiter=",")
     if table is None or table.shape != (1797, 65):
-        from sklearn.datasets import load_digits
-
-        data = load_digits()
+        data = _scikit_learn("datasets").load_digits()
         table = np.column_stack([data.data, data.target])
     return table[:, :-1].astype(np.float64), table[:, -1].astype(np.int64)
 
@@ -111,6 +122,10 @@ def digits_data():
     y : ndarray of int64, shape (1797,)
         The digit 0 to 9 each image shows.
 
+    See Also
+    --------
+    load_digits_split : The same images, split and standardised as the course uses them.
+
     Notes
     -----
     The same arrays as ``sklearn.datasets.load_digits(return_X_y=True)``, read with
@@ -121,7 +136,7 @@ def digits_data():
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import digits_data
+    >>> from autograder.reference import digits_data
     >>> X, y = digits_data()
     >>> X.shape, y.shape, X.max()
     ((1797, 64), (1797,), np.float64(16.0))
@@ -148,6 +163,15 @@ def standardize(X_train, *others):
     tuple of ndarray
         ``X_train`` and each of ``others``, standardised, in the order given.
 
+    Raises
+    ------
+    ValueError
+        If a set is not a 2-D array, one example per row.
+
+    See Also
+    --------
+    load_digits_split : The digits, standardised with this function.
+
     Notes
     -----
     Feature :math:`j` becomes :math:`(x_j - \mu_j) / \sigma_j`, with
@@ -161,7 +185,7 @@ def standardize(X_train, *others):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import standardize
+    >>> from autograder.reference import standardize
     >>> train = np.array([[0.0, 5.0], [2.0, 5.0]])
     >>> test = np.array([[4.0, 6.0]])
     >>> train_std, test_std = standardize(train, test)
@@ -202,6 +226,20 @@ def load_digits_split(test_size=0.25, random_state=0):
     y_train, y_test : ndarray of int64
         The digits 0 to 9 shown in the images.
 
+    Raises
+    ------
+    ValueError
+        From scikit-learn's ``train_test_split``: if ``test_size`` is not a fraction in
+        ``(0, 1)`` or a number of images smaller than 1797, or if it leaves the training or
+        the test part fewer images than there are digits (10), which a stratified split
+        needs.
+
+    See Also
+    --------
+    digits_data : The images and labels, unsplit and unscaled.
+    standardize : The scaling applied to both parts.
+    softmax_regression_fit : Trains the model on the training part.
+
     Notes
     -----
     The data are ``sklearn.datasets.load_digits`` (bundled with scikit-learn, no
@@ -219,17 +257,15 @@ def load_digits_split(test_size=0.25, random_state=0):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import load_digits_split
+    >>> from autograder.reference import load_digits_split
     >>> X_train, X_test, y_train, y_test = load_digits_split()
     >>> X_train.shape, X_test.shape
     ((1347, 64), (450, 64))
     >>> print(np.bincount(y_test))
     [45 46 44 46 45 46 45 45 43 45]
     """
-    from sklearn.model_selection import train_test_split
-
     X, y = digits_data()
-    X_train, X_test, y_train, y_test = train_test_split(
+    X_train, X_test, y_train, y_test = _scikit_learn("model_selection").train_test_split(
         X, y, test_size=test_size, random_state=random_state, stratify=y
     )
     X_train, X_test = standardize(X_train, X_test)
@@ -257,6 +293,18 @@ def softmax_regression_predict_proba(X, W, b):
         Row :math:`n` is the model's distribution over the ``K`` classes for
         example :math:`n`: entries in :math:`[0, 1]`, summing to 1.
 
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D (one example per row), or ``W`` and ``b`` do not have the
+        shapes ``(d, K)`` and ``(K,)``.
+
+    See Also
+    --------
+    softmax_regression_predict : The most probable class of each row.
+    softmax : The function applied to the logits.
+    softmax_regression_loss : The cross-entropy of these probabilities.
+
     Notes
     -----
     For one example :math:`x`, :math:`h(x) = \operatorname{softmax}(W^\top x + b)`;
@@ -267,7 +315,7 @@ def softmax_regression_predict_proba(X, W, b):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import softmax_regression_predict_proba
+    >>> from autograder.reference import softmax_regression_predict_proba
     >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
     >>> W = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     >>> print(np.round(softmax_regression_predict_proba(X, W, np.zeros(3)), 6))
@@ -275,7 +323,7 @@ def softmax_regression_predict_proba(X, W, b):
      [0.106507 0.786986 0.106507]]
     """
     X, W, b = _parameters(X, W, b)
-    return _reference().softmax(X @ W + b, axis=-1)
+    return softmax(X @ W + b, axis=-1)
 
 
 def softmax_regression_predict(X, W, b):
@@ -295,6 +343,17 @@ def softmax_regression_predict(X, W, b):
     ndarray of int64, shape (N,)
         :math:`\arg\max_k (XW + b)_{nk}` for each row :math:`n`.
 
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D (one example per row), or ``W`` and ``b`` do not have the
+        shapes ``(d, K)`` and ``(K,)``.
+
+    See Also
+    --------
+    softmax_regression_predict_proba : The probability of every class.
+    softmax_regression_fit : Trains ``W`` and ``b``.
+
     Notes
     -----
     Softmax keeps the order of its inputs, so the most probable class is the one
@@ -304,7 +363,7 @@ def softmax_regression_predict(X, W, b):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import softmax_regression_predict
+    >>> from autograder.reference import softmax_regression_predict
     >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
     >>> W = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     >>> print(softmax_regression_predict(X, W, np.array([0.0, 0.0, 0.5])))
@@ -335,6 +394,19 @@ def softmax_regression_loss(X, y, W, b, l2=0.0):
     numpy.float64
         The loss :math:`J(W, b)`.
 
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D (one example per row), ``W`` and ``b`` do not have the shapes
+        ``(d, K)`` and ``(K,)``, ``y`` is not ``N`` integer class indices (shape ``(N,)``),
+        or a label is not in ``[0, K)``.
+
+    See Also
+    --------
+    softmax_regression_grad : Its gradient.
+    softmax_cross_entropy : The cross-entropy of the logits.
+    softmax_regression_fit : Minimises it.
+
     Notes
     -----
     .. math::
@@ -350,7 +422,7 @@ def softmax_regression_loss(X, y, W, b, l2=0.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import softmax_regression_loss
+    >>> from autograder.reference import softmax_regression_loss
     >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
     >>> y = np.array([0, 1, 2])
     >>> print(np.round(softmax_regression_loss(X, y, np.zeros((2, 3)), np.zeros(3)), 6))
@@ -361,7 +433,7 @@ def softmax_regression_loss(X, y, W, b, l2=0.0):
     """
     X, W, b = _parameters(X, W, b)
     y = _class_indices(y, X.shape[0])
-    return _reference().softmax_cross_entropy(X @ W + b, y) + 0.5 * l2 * np.sum(W * W)
+    return softmax_cross_entropy(X @ W + b, y) + 0.5 * l2 * np.sum(W * W)
 
 
 def softmax_regression_grad(X, y, W, b, l2=0.0):
@@ -387,6 +459,19 @@ def softmax_regression_grad(X, y, W, b, l2=0.0):
     db : ndarray, shape (K,)
         :math:`\partial J / \partial b`.
 
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D (one example per row), ``W`` and ``b`` do not have the shapes
+        ``(d, K)`` and ``(K,)``, ``y`` is not ``N`` integer class indices (shape ``(N,)``),
+        or a label is not in ``[0, K)``.
+
+    See Also
+    --------
+    softmax_regression_loss : The loss it differentiates.
+    softmax_cross_entropy_grad : The gradient with respect to the logits.
+    softmax_regression_fit : Gradient descent with it.
+
     Notes
     -----
     With :math:`P = \operatorname{softmax}(XW + b)` (row by row) and :math:`Y`
@@ -407,7 +492,7 @@ def softmax_regression_grad(X, y, W, b, l2=0.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import softmax_regression_grad
+    >>> from autograder.reference import softmax_regression_grad
     >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
     >>> dW, db = softmax_regression_grad(X, [0, 1, 2], np.zeros((2, 3)), np.zeros(3))
     >>> print(np.round(dW, 6))
@@ -418,7 +503,7 @@ def softmax_regression_grad(X, y, W, b, l2=0.0):
     """
     X, W, b = _parameters(X, W, b)
     y = _class_indices(y, X.shape[0])
-    G = _reference().softmax_cross_entropy_grad(X @ W + b, y)
+    G = softmax_cross_entropy_grad(X @ W + b, y)
     return X.T @ G + l2 * W, G.sum(axis=0)
 
 
@@ -448,6 +533,19 @@ def softmax_regression_fit(X, y, n_classes, learning_rate=0.25, n_epochs=500, l2
     b : ndarray, shape (K,)
         The trained biases.
 
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D (one example per row), ``y`` is not ``N`` integer class indices,
+        a label is not in ``[0, n_classes)``, or ``learning_rate`` is not positive.
+
+    See Also
+    --------
+    softmax_regression_grad : The gradient of each step.
+    softmax_regression_loss : The loss it decreases.
+    softmax_regression_predict : Classifies with the trained parameters.
+    load_digits_split : The course's training and test data.
+
     Notes
     -----
     Starting from :math:`W_0 = 0, b_0 = 0`, each epoch takes one step
@@ -476,7 +574,7 @@ def softmax_regression_fit(X, y, n_classes, learning_rate=0.25, n_epochs=500, l2
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.softmax_regression import (
+    >>> from autograder.reference import (
     ...     load_digits_split, softmax_regression_fit, softmax_regression_predict)
     >>> X_train, X_test, y_train, y_test = load_digits_split()
     >>> W, b = softmax_regression_fit(X_train, y_train, n_classes=10)
