@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,19 +23,11 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
-CHAPTERS = ROOT / "chapters"
+from autograder import course
+from autograder.checks import ASSIGNMENTS
 
-_HIDDEN_TESTS = re.compile(
-    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M
-)
-_SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
-
-
-def assignments(solutions: Path = SOLUTIONS) -> list[str]:
-    """Assignment ids: the folders of ``solutions/`` that hold a notebook."""
-    return sorted(p.name for p in solutions.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+SOLUTIONS = course.SOLUTIONS
+CHAPTERS = course.CHAPTERS
 
 
 def nbgrader_env() -> dict[str, str]:
@@ -57,16 +48,16 @@ def generate(assignment: str, dest: Path, solutions: Path = SOLUTIONS) -> list[P
     so that its gradebook and its ``--force`` clean-up never touch the repo.
     """
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
-        course = Path(scratch)
-        shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+        folder = Path(scratch)
+        shutil.copy(course.NBGRADER_CONFIG, folder / "nbgrader_config.py")
         shutil.copytree(
             solutions / assignment,
-            course / "solutions" / assignment,
+            folder / "solutions" / assignment,
             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
         )
         completed = subprocess.run(
             [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-            cwd=course,
+            cwd=folder,
             env=nbgrader_env(),
             capture_output=True,
             text=True,
@@ -78,7 +69,7 @@ def generate(assignment: str, dest: Path, solutions: Path = SOLUTIONS) -> list[P
             )
         dest.mkdir(parents=True, exist_ok=True)
         written = []
-        for released in sorted((course / "release" / assignment).glob("*.ipynb")):
+        for released in sorted((folder / "release" / assignment).glob("*.ipynb")):
             target = dest / released.name
             notebook = nbformat.read(released, as_version=4)
             nbformat.write(notebook, target)
@@ -86,16 +77,30 @@ def generate(assignment: str, dest: Path, solutions: Path = SOLUTIONS) -> list[P
         return written
 
 
-def strip_hidden_tests(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def strip_hidden_tests(notebook: nbformat.NotebookNode, name: str = "") -> nbformat.NotebookNode:
     """Remove hidden-test blocks and solution markers from a notebook, in place.
 
     Used for showing a solution notebook: the solution stays, its
     ``### BEGIN/END SOLUTION`` markers and the hidden tests go.
+
+    Raises
+    ------
+    ValueError
+        A cell opens a hidden-test block it never closes (or closes one it never
+        opened): its tests would otherwise be published.  The message names the
+        notebook (``name``) and the cell, as nbgrader does.
     """
-    for cell in notebook.cells:
+    for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type == "code":
-            source = _HIDDEN_TESTS.sub("", cell.source)
-            cell.source = _SOLUTION_MARKERS.sub("", source).rstrip("\n")
+            source = course.HIDDEN_TESTS.sub("", cell.source)
+            if course.HIDDEN_TESTS_MARKER.search(source):
+                raise ValueError(
+                    f"{name or 'a notebook'}: cell {number} "
+                    f"({cell.get('metadata', {}).get('nbgrader', {}).get('grade_id', 'no id')}) "
+                    "has a '### BEGIN HIDDEN TESTS' without its '### END HIDDEN TESTS' "
+                    "(or the other way round)"
+                )
+            cell.source = course.SOLUTION_MARKERS.sub("", source).rstrip("\n")
     return notebook
 
 
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="only report notebooks that are out of date"
     )
     args = parser.parse_args(argv)
-    chosen = args.assignment or assignments()
+    chosen = args.assignment or sorted(ASSIGNMENTS)
     if args.check:
         problems = [p for a in chosen for p in differences(a)]
         for problem in problems:
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     for assignment in chosen:
         for path in generate(assignment, CHAPTERS / assignment):
-            print(f"wrote {path.relative_to(ROOT)}")
+            print(f"wrote {path.relative_to(course.ROOT)}")
     return 0
 
 

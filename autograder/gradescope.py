@@ -22,16 +22,17 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from autograder import course
 from autograder.grading import (
-    ROOT,
     STATUSES,
+    Limits,
     SubmissionResult,
     grade_submission,
     load_assignment,
-    preload_modules,
+    open_sandboxes,
 )
+from autograder.imports import import_graph, modules_of, needed_by
 from autograder.report import number, write_atomic
-from autograder.runner.pool import Limits, Sandbox
 
 DEFAULT_ROOT = "/autograder"
 
@@ -66,8 +67,13 @@ fi
 """
 
 
-def build_zip(assignment_id: str, out: Path, root: Path = ROOT) -> list[str]:
-    """Write the Gradescope autograder of ``assignment_id`` to ``out``; return its file names."""
+def build_zip(assignment_id: str, out: Path, root: Path = course.ROOT) -> list[str]:
+    """Write the Gradescope autograder of ``assignment_id`` to ``out``; return its file names.
+
+    Of the grading package it ships the modules ``python -m autograder`` imports, and no
+    other (the book's Sphinx extensions and the notebook generator need packages that
+    ``requirements.txt`` does not install).
+    """
     load_assignment(assignment_id, root / "solutions")  # fails early for an unknown id
     files: dict[str, bytes] = {
         "setup.sh": SETUP_SH.encode(),
@@ -76,8 +82,10 @@ def build_zip(assignment_id: str, out: Path, root: Path = ROOT) -> list[str]:
         ).encode(),
         "requirements.txt": _requirements(root).encode(),
     }
+    package = root / "autograder"
+    modules = modules_of(package)
     sources = [
-        *sorted((root / "autograder").rglob("*.py")),
+        *sorted(modules[m] for m in needed_by(import_graph(package), "autograder.__main__")),
         *sorted(p for p in (root / "solutions" / assignment_id).rglob("*") if p.is_file()),
         *sorted((root / "chapters" / assignment_id).glob("*.md")),
     ]
@@ -112,13 +120,13 @@ def run(assignment_id: str, root: Path, limits: Limits | None = None) -> dict[st
     # Gradescope runs one container per submission, with the course's folder readable by
     # root only: where its container refuses namespaces, grading goes on without the view
     # (results.json records what held) rather than failing every submission.
-    with Sandbox(
-        limits or Limits(),
-        preload=preload_modules([assignment]),
+    with open_sandboxes(
+        [assignment],
+        limits=limits,
         allow_no_view=True,
         hide=[root / "submission", root / "results"],
-    ) as sandbox:
-        result = grade_submission(assignment, student_id, path, sandbox, seed)
+    ) as sandboxes:
+        result = grade_submission(assignment, student_id, path, sandboxes.sandboxes[0], seed)
     results = gradescope_results(result)
     write_atomic(root / "results" / "results.json", json.dumps(results, indent=1) + "\n")
     return results
@@ -150,9 +158,9 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
     if result.status != "ok":
         summary.append(f"{STATUSES.get(result.status, '')}. {result.detail}".strip())
     for cell in result.cells:
-        error = cell.get("error")
-        if error and cell.get("origin") == "student" and error["kind"] != "not-implemented":
-            summary.append(f"Cell {cell['index']} raised {error['message']}")
+        error = cell.error
+        if error and cell.origin == "student" and error.kind != "not-implemented":
+            summary.append(f"Cell {cell.index} raised {error.message}")
     summary += [f"Not run: {note}" for note in result.notes]
     return {
         "score": result.score,
@@ -173,6 +181,6 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
         "extra_data": {
             "status": result.status,
             "seed": result.seed,
-            "isolation": result.worker.get("isolation", {}),
+            "isolation": result.worker.isolation,
         },
     }

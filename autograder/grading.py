@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from autograder.checks import ASSIGNMENTS, Case, Check, Function, compare, describe_input
+from autograder import course
+from autograder.checks import ASSIGNMENTS, Case, Check, Function, describe_input, mismatch
 from autograder.notebook import (
     CodeCell,
     NotebookProblem,
@@ -30,14 +30,12 @@ from autograder.notebook import (
     forbidden_imports,
     read_notebook,
 )
+from autograder.packages import GRADING_PACKAGE
 from autograder.runner import wire
-from autograder.runner.pool import Outcome, Sandbox, Task
+from autograder.runner.pool import CellError, Limits, Outcome, Sandbox, SandboxPool, Task
 
-#: The course folder (when running from a checkout or a copy of it) and its source notebooks.
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
 #: The package a submission must not import.
-FORBIDDEN = ("autograder",)
+FORBIDDEN = (GRADING_PACKAGE,)
 
 #: Every status, most severe first: a submission's status is the first that applies.
 STATUSES: dict[str, str] = {
@@ -100,7 +98,7 @@ class Assignment:
         return self.source.tested_functions.get(check.name, check.exercise)
 
 
-def load_assignment(assignment_id: str, solutions: Path = SOLUTIONS) -> Assignment:
+def load_assignment(assignment_id: str, solutions: Path = course.SOLUTIONS) -> Assignment:
     """The assignment ``assignment_id``, from ``ASSIGNMENTS`` and ``solutions/<id>/``.
 
     Raises KeyError for an unknown id and ValueError when its folder does not
@@ -109,7 +107,7 @@ def load_assignment(assignment_id: str, solutions: Path = SOLUTIONS) -> Assignme
     if assignment_id not in ASSIGNMENTS:
         raise KeyError(f"unknown assignment {assignment_id!r}; known: {sorted(ASSIGNMENTS)}")
     folder = solutions / assignment_id
-    notebooks = sorted(folder.glob("*.ipynb"))
+    notebooks = course.solution_notebooks(assignment_id, solutions)
     if len(notebooks) != 1:
         raise ValueError(f"{folder} must hold exactly one notebook, found {len(notebooks)}")
     return Assignment(
@@ -120,7 +118,7 @@ def load_assignment(assignment_id: str, solutions: Path = SOLUTIONS) -> Assignme
     )
 
 
-def find_assignment(notebook_name: str, solutions: Path = SOLUTIONS) -> str | None:
+def find_assignment(notebook_name: str, solutions: Path = course.SOLUTIONS) -> str | None:
     """The id of the assignment whose notebook is called ``notebook_name``, if any."""
     for assignment_id in sorted(ASSIGNMENTS):
         if (solutions / assignment_id / notebook_name).is_file():
@@ -155,6 +153,33 @@ def preload_modules(assignments: Sequence[Assignment]) -> list[str]:
     return list(dict.fromkeys(modules))
 
 
+def open_sandboxes(
+    assignments: Sequence[Assignment],
+    *,
+    jobs: int = 1,
+    limits: Limits | None = None,
+    hide: Iterable[Path] = (),
+    **options: Any,
+) -> SandboxPool:
+    """The sandboxes that grade ``assignments``: the one way grading opens them.
+
+    Each preloads what the assignments' notebooks import, and the reference only when
+    every worker would import it anyway (see :class:`~autograder.runner.pool.Sandbox`).
+    The workers' view hides ``hide`` (the submissions, the output folder) besides the
+    course folder and the solutions.  ``options`` go to every sandbox; RuntimeError
+    when none can start, saying why.
+    """
+    return SandboxPool(
+        jobs,
+        limits=limits or Limits(),
+        preload=preload_modules(assignments),
+        preload_reference=all(passes_reference(a) for a in assignments),
+        forbidden_modules=FORBIDDEN,
+        hide=[*hide, *dict.fromkeys(a.data_dir.parent for a in assignments)],
+        **options,
+    )
+
+
 # --------------------------------------------------------------------------- seeds
 
 
@@ -175,9 +200,30 @@ def seed_for(run_seed: int, student_id: str, assignment_id: str, check_name: str
 # --------------------------------------------------------------------------- results
 
 
+#: How a check ended, as data: a report or a student's feedback is chosen from this,
+#: never read back out of a message, so rewording a message changes no classification.
+Category = Literal[
+    "passed",  # every case answered right
+    "values",  # some answer has wrong values
+    "shape",  # some answer has the wrong shape or type
+    "raised",  # the function raised on some case (``CheckResult.raised`` says what)
+    "timeout",  # the function ran past its time on some case
+    "missing",  # the function is not defined, or not a function
+    "unverified",  # the run stopped before the check was done
+    "not-graded",  # the submission could not be run at all (its status says why)
+]
+CATEGORIES: tuple[str, ...] = Category.__args__
+#: Categories of checks whose function ran and failed (what a report's common failures list).
+FAILED_ON_ITS_OWN = ("values", "shape", "raised", "timeout", "missing")
+
+
 @dataclass
 class CheckResult:
-    """One check's verdict.  ``message`` is for the instructor; ``feedback`` for the student."""
+    """One check's verdict.  ``message`` is for the instructor; ``feedback`` for the student.
+
+    ``category`` says how it ended (:data:`Category`); ``raised`` is the exception's
+    type when it ended ``raised``.
+    """
 
     name: str
     exercise: str
@@ -185,10 +231,46 @@ class CheckResult:
     points: float
     max_points: float
     passed: bool
+    category: str
     message: str
     feedback: str
     section: str
     description: str
+    raised: str | None = None
+
+
+@dataclass
+class CellResult:
+    """One code cell's run, for the record: where it came from (``"student"`` or
+    ``"course"``, a locked cell restored from the source), its time, what it printed
+    (``dropped`` characters beyond what was kept) and its error."""
+
+    index: int
+    origin: str
+    seconds: float = 0.0
+    output: str = ""
+    dropped: int = 0
+    error: CellError | None = None
+
+
+@dataclass
+class WorkerFacts:
+    """What the worker that ran a submission did: how it ended (``"not-run"`` when the
+    submission could not be run at all), its exit, time, peak memory and CPU, the
+    leftover processes killed, its pid (in its PID namespace, in a view) and uid, the
+    seconds its part of the view cost, and the isolation that held."""
+
+    ended: str = "not-run"
+    detail: str = ""
+    exit_code: int | None = None
+    seconds: float = 0.0
+    max_rss_mb: float | None = None
+    cpu_seconds: float | None = None
+    stragglers: int = 0
+    pid: int | None = None
+    uid: int | None = None
+    view_seconds: float | None = None
+    isolation: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -203,10 +285,10 @@ class SubmissionResult:
     score: float
     max_score: float
     checks: list[CheckResult] = field(default_factory=list)
-    cells: list[dict[str, Any]] = field(default_factory=list)
+    cells: list[CellResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seed: list[int] = field(default_factory=list)
-    worker: dict[str, Any] = field(default_factory=dict)
+    worker: WorkerFacts = field(default_factory=WorkerFacts)
 
     def exercise_scores(self) -> dict[str, float]:
         scores: dict[str, float] = {}
@@ -362,6 +444,13 @@ def grade_submission(
 def unverified(
     result: SubmissionResult, checks: list[Check], status: str, detail: str
 ) -> SubmissionResult:
+    """Give every one of ``checks`` 0, as not graded, and ``result`` the status ``status``.
+
+    For a submission that could not be run at all (a missing or corrupt notebook, an
+    import of the grading package, a grader error): the instructor's message says
+    ``detail``; a student sees it for visible checks, and for hidden ones only the
+    status's meaning.  Returns ``result``, changed in place.
+    """
     result.status, result.detail = status, detail
     generic = f"not graded: {STATUSES[status]}"
     result.checks = [
@@ -372,6 +461,7 @@ def unverified(
             points=0.0,
             max_points=float(c.points),
             passed=False,
+            category="not-graded",
             message=f"not graded: {detail}",
             feedback=generic if c.visibility == "hidden" else f"not graded: {detail}",
             section=c.section,
@@ -393,30 +483,30 @@ def evaluate(
     """Turn a run's outcome into points, messages and a status."""
     origins = {c.index: c.origin for c in cells}
     result.cells = [
-        {
-            "index": cell.index,
-            "origin": origins.get(cell.index, "student"),
-            "seconds": cell.seconds,
-            "output": cell.output,
-            "dropped": cell.dropped,
-            "error": cell.error,
-        }
+        CellResult(
+            index=cell.index,
+            origin=origins.get(cell.index, "student"),
+            seconds=cell.seconds,
+            output=cell.output,
+            dropped=cell.dropped,
+            error=cell.error,
+        )
         for cell in outcome.cells
     ]
     result.notes += outcome.notes
-    result.worker = {
-        "ended": outcome.ended,
-        "detail": outcome.detail,
-        "exit_code": outcome.exit_code,
-        "seconds": outcome.seconds,
-        "max_rss_mb": outcome.max_rss_mb,
-        "cpu_seconds": outcome.cpu_seconds,
-        "stragglers": outcome.stragglers,
-        "pid": outcome.pid,
-        "uid": outcome.uid,
-        "view_seconds": outcome.view_seconds,
-        "isolation": outcome.isolation,
-    }
+    result.worker = WorkerFacts(
+        ended=outcome.ended,
+        detail=outcome.detail,
+        exit_code=outcome.exit_code,
+        seconds=outcome.seconds,
+        max_rss_mb=outcome.max_rss_mb,
+        cpu_seconds=outcome.cpu_seconds,
+        stragglers=outcome.stragglers,
+        pid=outcome.pid,
+        uid=outcome.uid,
+        view_seconds=outcome.view_seconds,
+        isolation=outcome.isolation,
+    )
     if outcome.modules:
         detail = (
             "the code imported the grading package at run time ("
@@ -437,35 +527,44 @@ def judge(
     check: Check,
     cases: list[Case],
     outcome: Outcome,
-    cells: list[dict[str, Any]],
+    cells: list[CellResult],
 ) -> CheckResult:
+    """One check's verdict on a run: its points, its category, and what each reader sees.
+
+    The answers the worker sent for the check's cases are compared, here in the
+    grader's process, with the cases' expected values, the first wrong one
+    described as nbgrader's hidden tests describe it.  A check the run stopped
+    before, or whose function is missing, fails with that said.  Hidden checks give
+    the student only a generic sentence chosen by the category.
+    """
     function = assignment.function_of(check)
     group = outcome.groups.get(check.name)
-    problem, category = None, "values"
+    problem: CaseProblem | None = None
     if group is None:
-        problem = f"not verified: {outcome.detail or 'the worker stopped before this check'}"
-        category = "unverified"
+        detail = outcome.detail or "the worker stopped before this check"
+        problem = CaseProblem(-1, f"not verified: {detail}", "unverified")
     elif group.missing == "not-defined":
-        problem = f"the function {function} is not defined{_defining_cell_hint(function, cells)}"
-        category = "missing"
+        hint = _defining_cell_hint(function, cells)
+        problem = CaseProblem(-1, f"the function {function} is not defined{hint}", "missing")
     elif group.missing:
-        problem = f"{function} is not a function (it is a {group.missing.split(': ')[-1]})"
-        category = "missing"
+        kind = group.missing.split(": ")[-1]
+        problem = CaseProblem(-1, f"{function} is not a function (it is a {kind})", "missing")
     elif len(group.answers) < len(cases):
-        problem, category = "not verified: the worker stopped during this check", "unverified"
+        stopped = "not verified: the worker stopped during this check"
+        problem = CaseProblem(-1, stopped, "unverified")
     else:
-        failures = case_problems(cases, group.answers, first_only=True)
-        if failures:
-            _, problem, category = failures[0]
+        problem = next(iter(case_problems(cases, group.answers, first_only=True)), None)
     passed = problem is None
     if passed:
         message = f"{check.exercise}: {check.name} passed"
     else:
         message = (
-            f"{check.exercise}: {problem}\n"
+            f"{check.exercise}: {problem.message}\n"
             f"  checked: {check.description}\n"
             f"  reread: the section '{check.section}' of the chapter"
         )
+    category = "passed" if passed else problem.category
+    raised = None if passed else problem.raised
     return CheckResult(
         name=check.name,
         exercise=check.exercise,
@@ -473,38 +572,53 @@ def judge(
         points=float(check.points) if passed else 0.0,
         max_points=float(check.points),
         passed=passed,
+        category=category,
         message=message,
-        feedback=message if check.visibility == "visible" else _generic(check, passed, category),
+        feedback=message if check.visibility == "visible" else _generic(check, category, raised),
         section=check.section,
         description=check.description,
+        raised=raised,
     )
+
+
+@dataclass(frozen=True)
+class CaseProblem:
+    """Why one case failed: its position, the message, the category, the exception's type."""
+
+    position: int
+    message: str
+    category: str
+    raised: str | None = None
 
 
 def case_problems(
     cases: Sequence[Case], answers: Sequence[Any], first_only: bool = False
-) -> list[tuple[int, str, str]]:
-    """``(position, problem, category)`` for each case whose answer is wrong.
+) -> list[CaseProblem]:
+    """A :class:`CaseProblem` for each case whose answer is wrong.
 
-    The problem is worded as nbgrader's hidden tests word it
-    (:func:`autograder.checks.assert_passes`); the category is one of the keys
-    of the generic messages students see for hidden checks.
+    The message is worded as nbgrader's hidden tests word it
+    (:func:`autograder.checks.assert_passes`); the category comes from what
+    happened (the worker's exception, or :func:`autograder.checks.mismatch`'s kind),
+    never from the wording.
     """
     found = []
     for position, (case, answer) in enumerate(zip(cases, answers, strict=False)):
         if answer.error is not None:
-            problem = f"{describe_input(case)} raised {answer.error}"
-            # Only the exception's type reaches a student's feedback: an identifier, no values.
-            raised = re.match(r"[A-Za-z_][\w.]{0,60}", answer.error)
-            category = "timeout" if answer.kind == "timeout" else f"raised:{raised and raised[0]}"
+            message = f"{describe_input(case)} raised {answer.error}"
+            if answer.kind == "timeout":
+                problem = CaseProblem(position, message, "timeout")
+            else:
+                problem = CaseProblem(position, message, "raised", answer.exception)
         else:
             try:
-                problem = compare(case, answer.value)
+                wrong = mismatch(case, answer.value)
             except Exception as exc:  # a judge that chokes on a strange answer
-                problem = f"{describe_input(case)}: the answer could not be judged ({exc!r})"
-            wrong_kind = problem is not None and re.search(r"shape|tuple|numeric", problem)
-            category = "shape" if wrong_kind else "values"
+                message = f"{describe_input(case)}: the answer could not be judged ({exc!r})"
+                problem = CaseProblem(position, message, "values")
+            else:
+                problem = wrong and CaseProblem(position, wrong.message, wrong.kind)
         if problem is not None:
-            found.append((position, problem, category))
+            found.append(problem)
             if first_only:
                 break
     return found
@@ -520,33 +634,33 @@ _GENERIC = {
 }
 
 
-def _generic(check: Check, passed: bool, category: str) -> str:
+def _generic(check: Check, category: str, raised: str | None = None) -> str:
     """What a student sees of a hidden check: no inputs, no values, no test code."""
-    if passed:
+    if category == "passed":
         return "passed"
-    kind, _, extra = category.partition(":")
-    what = _GENERIC[kind].format(extra if extra and extra != "None" else "an exception")
+    # Only the exception's type reaches a student: an identifier, no values.
+    exception = raised if raised and raised.isidentifier() else "an exception"
+    what = _GENERIC[category].format(exception)
     return f"failed: {what}. Reread the section '{check.section}' of the chapter."
 
 
-def _defining_cell_hint(function: str, cells: list[dict[str, Any]]) -> str:
+def _defining_cell_hint(function: str, cells: list[CellResult]) -> str:
     for cell in cells:
-        error = cell.get("error")
-        if error and error.get("kind") not in (None, "not-implemented"):
-            return f" (cell {cell['index']} raised {error['type']}: is it defined there?)"
+        if cell.error and cell.error.kind != "not-implemented":
+            return f" (cell {cell.index} raised {cell.error.type}: is it defined there?)"
     return " (was it renamed, or is its cell missing?)"
 
 
-def _status(outcome: Outcome, cells: list[dict[str, Any]]) -> tuple[str, str]:
+def _status(outcome: Outcome, cells: list[CellResult]) -> tuple[str, str]:
     """The most severe status that applies, with a sentence saying why."""
-    errors = [(c["index"], c["error"]) for c in cells if c.get("error")]
-    kinds = {error["kind"] for _, error in errors}
+    errors = [(c.index, c.error) for c in cells if c.error]
+    kinds = {error.kind for _, error in errors}
     answer_kinds = {a.kind for g in outcome.groups.values() for a in g.answers if a.kind}
 
     def first_cell(kind: str) -> str:
         for index, error in errors:
-            if error["kind"] == kind:
-                return f"cell {index}: {error['message']}"
+            if error.kind == kind:
+                return f"cell {index}: {error.message}"
         return ""
 
     if outcome.ended == "timeout" or "timeout" in kinds | answer_kinds:
@@ -572,32 +686,13 @@ def _status(outcome: Outcome, cells: list[dict[str, Any]]) -> tuple[str, str]:
 @functools.cache
 def section_hint(assignment_id: str, label: str) -> str:
     """Where to reread a section: its title and its place on the course's website."""
-    page = chapter_page(assignment_id)
-    title = section_title(page, label)
+    page = course.chapter_page(assignment_id)
+    title = course.section_title(page, label)
     named = f"'{title}'" if title else f"the section '{label}'"
     if page is None:
         return f"reread {named} of the chapter"
     try:
-        shown = page.relative_to(ROOT)
+        shown = page.relative_to(course.ROOT)
     except ValueError:
         shown = page
     return f"reread {named} in {shown} (on the website: {shown.with_suffix('.html')}#{label})"
-
-
-def chapter_page(assignment_id: str, root: Path = ROOT) -> Path | None:
-    """The chapter page (MyST Markdown) of an assignment, if the course folder has it."""
-    pages = sorted((root / "chapters" / assignment_id).glob("*.md"))
-    return pages[0] if pages else None
-
-
-def section_title(page: Path | None, label: str) -> str | None:
-    """The heading that follows the MyST label ``(label)=`` on ``page``."""
-    if page is None or not page.is_file():
-        return None
-    lines = page.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines):
-        if line.strip() == f"({label})=":
-            for following in lines[number + 1 : number + 4]:
-                if following.startswith("#"):
-                    return following.lstrip("#").strip()
-    return None

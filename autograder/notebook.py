@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.packages import belongs_to
+
 #: A notebook larger than this is not read (outputs included).
 MAX_NOTEBOOK_BYTES = 64 << 20
 
@@ -397,7 +399,7 @@ def forbidden_imports(python: str, packages: tuple[str, ...]) -> list[str]:
     """
 
     def forbidden(name: str) -> bool:
-        return any(name == p or name.startswith(p + ".") for p in packages)
+        return belongs_to(name, packages)
 
     try:
         tree = ast.parse(python)

@@ -24,7 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import STATUSES, Assignment, SubmissionResult, section_hint
+from autograder.grading import (
+    FAILED_ON_ITS_OWN,
+    STATUSES,
+    Assignment,
+    SubmissionResult,
+    section_hint,
+)
 from autograder.runner.confine import UNSAFE_OPTION
 
 
@@ -180,7 +186,7 @@ def feedback_html(result: SubmissionResult, assignment: Assignment) -> str:
                 f"<td>{verdict}{detail}</td></tr>"
             )
         parts.append("</table>")
-    problems = [c for c in result.cells if c.get("error") and c["origin"] == "student"]
+    problems = [c for c in result.cells if c.error and c.origin == "student"]
     if problems:
         parts.append("<h2>Cells that raised an error</h2>")
         parts.append(
@@ -188,7 +194,7 @@ def feedback_html(result: SubmissionResult, assignment: Assignment) -> str:
             "All</em>; a cell that fails is reported and the next cells still run.</p>"
         )
         for cell in problems:
-            parts.append(f"<p>Cell {cell['index']}:</p><pre>{_e(cell['error']['traceback'])}</pre>")
+            parts.append(f"<p>Cell {cell.index}:</p><pre>{_e(cell.error.traceback)}</pre>")
     if result.notes:
         parts.append("<h2>Not run when grading</h2><ul>")
         parts += [f"<li>{_e(note)}</li>" for note in result.notes]
@@ -298,10 +304,7 @@ def _common_failures(results: Sequence[SubmissionResult], common: int) -> str:
     examples: dict[str, str] = {}
     for result in results:
         for check in result.checks:
-            unrun = ("not graded", "not verified")
-            if check.passed or check.message.split(": ", 1)[-1].startswith(unrun):
-                continue
-            if check.message.startswith(unrun):
+            if check.category not in FAILED_ON_ITS_OWN:  # passed, or never ran
                 continue
             key = _normalized(check.message)
             notebooks.setdefault(key, set()).add((result.student_id, result.assignment))

@@ -19,14 +19,14 @@ from autograder.exercises import strip_hidden_tests
 SOLUTIONS_PREFIX = "solutions/"
 
 
-def _strip_text(text: str) -> str:
+def _strip_text(text: str, name: str) -> str:
     notebook = nbformat.reads(text, as_version=4)
-    return nbformat.writes(strip_hidden_tests(notebook))
+    return nbformat.writes(strip_hidden_tests(notebook, name))
 
 
 def _on_source_read(app: Any, docname: str, source: list[str]) -> None:
     if docname.startswith(SOLUTIONS_PREFIX) and str(app.env.doc2path(docname)).endswith(".ipynb"):
-        source[0] = _strip_text(source[0])
+        source[0] = _strip_text(source[0], docname)
 
 
 def _on_build_finished(app: Any, exception: Exception | None) -> None:
@@ -35,7 +35,7 @@ def _on_build_finished(app: Any, exception: Exception | None) -> None:
     for copied in (Path(app.outdir) / "_sources" / SOLUTIONS_PREFIX).rglob("*.ipynb"):
         text = copied.read_text(encoding="utf-8")
         json.loads(text)  # a copied source that is not JSON is a build error, not a silent skip
-        copied.write_text(_strip_text(text), encoding="utf-8")
+        copied.write_text(_strip_text(text, str(copied)), encoding="utf-8")
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -210,11 +210,14 @@ def main(argv: list[str] | None = None) -> int:
             f"({1000 / rate:.0f} ms per notebook)"
         )
         print("  statuses:", dict(statuses.most_common()))
+        # A class per assignment holding its honest submissions only (a run grades every
+        # student folder it finds, and a folder without the assignment is a row too).
         honest_dir = work / "honest"
         shutil.rmtree(honest_dir, ignore_errors=True)
         for (student, assignment), kind in plan.items():
             if kind in HONEST:
-                shutil.copytree(submitted / student / assignment, honest_dir / student / assignment)
+                where = honest_dir / assignment / student / assignment
+                shutil.copytree(submitted / student / assignment, where)
         honest_out = work / "out-honest"
         honest, honest_graded, _, honest_seconds, _ = grade_each(honest_dir, honest_out, args)
         if honest is None:
@@ -265,12 +268,15 @@ def main(argv: list[str] | None = None) -> int:
 def grade_each(submitted: Path, out: Path, args):
     """Grade ``submitted`` one assignment per run; per-notebook seconds, results, totals.
 
+    ``submitted/<assignment>/``, where it exists, is that assignment's class.
+
     Returns ``(seconds per notebook by assignment, submissions, statuses, seconds,
     each run's record)``, or Nones when a run failed.
     """
     ours, graded, statuses, seconds, runs = {}, [], Counter(), 0.0, []
     for assignment in sorted(ASSIGNMENTS):
-        command = [sys.executable, "-m", "autograder", "grade", str(submitted)]
+        folder = submitted / assignment if (submitted / assignment).is_dir() else submitted
+        command = [sys.executable, "-m", "autograder", "grade", str(folder)]
         command += ["--out", str(out / assignment), "--assignment", assignment]
         took, completed = run([*command, "--jobs", str(args.jobs), "--seed", str(args.seed)])
         if completed.returncode != 0:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.exercises import ROOT, SOLUTIONS, nbgrader_env
+from autograder.course import ROOT, SOLUTIONS
+from autograder.exercises import nbgrader_env
 
 
 class NbgraderCourse:

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from autograder.exercises import ROOT
+from autograder.course import ROOT
 
 HTML = ROOT / "_build" / "html"
 

@@ -20,7 +20,7 @@ from autograder.checks import (
     get_check,
 )
 from autograder.checks.core import CallError
-from autograder.exercises import ROOT, SOLUTIONS
+from autograder.course import ROOT, SOLUTIONS
 from autograder.reference import exponential_family as ef
 
 ALL_CHECKS = [(a, c) for a, checks in ASSIGNMENTS.items() for c in checks]

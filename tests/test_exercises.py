@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from autograder.checks import ASSIGNMENTS, Function
-from autograder.exercises import CHAPTERS, SOLUTIONS, assignments, differences, strip_hidden_tests
+from autograder.course import CHAPTERS, SOLUTIONS
+from autograder.exercises import differences, strip_hidden_tests
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +23,15 @@ def nbgrader_cells(notebook):
 
 
 def solution_notebooks():
-    return [(a, p) for a in assignments() for p in sorted((SOLUTIONS / a).glob("*.ipynb"))]
+    return [(a, p) for a in sorted(ASSIGNMENTS) for p in sorted((SOLUTIONS / a).glob("*.ipynb"))]
 
 
 def test_every_assignment_has_checks_and_a_solution():
-    assert assignments() == sorted(ASSIGNMENTS)
+    folders = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+    assert folders == sorted(ASSIGNMENTS)
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_committed_student_notebooks_are_generated_from_solutions(assignment):
     assert differences(assignment) == []
 
@@ -130,7 +132,7 @@ def test_visible_examples_match_the_check_definitions(assignment, path):
     assert seen == set(checks)
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_student_notebooks_hold_no_solutions_and_no_hidden_tests(assignment):
     for path in sorted((CHAPTERS / assignment).glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
@@ -156,3 +158,20 @@ def test_strip_hidden_tests_keeps_solutions_and_visible_tests():
     stripped = strip_hidden_tests(notebook)
     assert stripped.cells[0].source == "def f(x):\n    return x"
     assert stripped.cells[1].source == "assert f(1) == 1"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 2",
+        "assert f(1) == 1\n### END HIDDEN TESTS",
+        "### BEGIN HIDDEN TESTS\na = 1\n### END HIDDEN TESTS\n### BEGIN HIDDEN TESTS\nb = 2",
+    ],
+    ids=["never-closed", "never-opened", "second-never-closed"],
+)
+def test_a_hidden_test_block_left_open_is_an_error(source):
+    """Planted: a block without its end would otherwise publish its tests; it names the cell."""
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade_id": "f_hidden"}})
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("text"), cell])
+    with pytest.raises(ValueError, match=r"exercise\.ipynb: cell 2 \(f_hidden\)"):
+        strip_hidden_tests(notebook, "exercise.ipynb")

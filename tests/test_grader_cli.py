@@ -17,9 +17,9 @@ import pytest
 
 from autograder import reference as ref
 from autograder.checks.core import check, elementwise_cases
-from autograder.cli.check import check_notebook, elementwise_probes
 from autograder.grading import load_assignment
 from autograder.runner.pool import Limits, Sandbox
+from autograder.self_check import check_notebook, elementwise_probes
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 NAME = "sigmoid_exercise.ipynb"
@@ -164,7 +164,7 @@ def test_elementwise_probes_only_for_elementwise_cases():
 
 def test_a_grader_bug_costs_only_its_own_row(tmp_path, monkeypatch):
     """A bug of ours on one submission gives that row ``grader-error``; the others are graded."""
-    from autograder.cli import grade
+    from autograder import class_grading as grade
 
     submitted = make_class(tmp_path / "submitted", {"ann": "complete", "bob": "complete"})
     real = grade.grade_submission
@@ -181,7 +181,7 @@ def test_a_grader_bug_costs_only_its_own_row(tmp_path, monkeypatch):
     summary = grade.grade_class(
         submitted, out, students, [assignment], Limits(), 5, 2, io.StringIO()
     )
-    assert summary["notebooks"] == 2
+    assert summary.notebooks == 2
     rows = {
         r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
     }
@@ -199,17 +199,13 @@ def test_a_grader_bug_costs_only_its_own_row(tmp_path, monkeypatch):
 @pytest.mark.parametrize("verb", ["grade", "check", "gradescope"])
 def test_a_sandbox_that_cannot_start_is_a_clear_error(verb, tmp_path, monkeypatch, capsys):
     """Where no worker can start (or the sandbox refuses to), each verb says why and exits 1."""
-    from autograder import __main__, gradescope
-    from autograder.cli import check as check_verb
-    from autograder.runner import pool
+    from autograder import __main__, grading
 
     def refuse(*args, **kwargs):
         raise RuntimeError("planted: the sandbox refuses to start")
 
-    for module in (pool, check_verb, gradescope):
-        monkeypatch.setattr(module, "Sandbox", refuse, raising=False)
-    monkeypatch.setattr(pool, "SandboxPool", refuse)
-    monkeypatch.setattr("autograder.cli.grade.SandboxPool", refuse)
+    # Every verb opens its sandboxes through grading.open_sandboxes: one place to plant.
+    monkeypatch.setattr(grading, "SandboxPool", refuse)
     submitted = make_class(tmp_path / "submitted", {"ann": "complete"})
     notebook = submitted / "ann" / "01_sigmoid" / NAME
     root = tmp_path / "autograder"

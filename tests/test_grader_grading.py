@@ -20,8 +20,13 @@ from autograder.grading import (
     seed_for,
     stable_hash,
 )
-from autograder.runner.pool import Answer, GroupResult, Limits, Outcome, Sandbox
+from autograder.runner.pool import Answer, CellError, GroupResult, Limits, Outcome, Sandbox
 from autograder.runner.pool import CellReport as Cell
+
+
+def err(kind: str, message: str) -> CellError:
+    return CellError(type="Error", message=message, traceback="", kind=kind)
+
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 
@@ -105,7 +110,7 @@ def test_a_student_exception_message_does_not_leak_hidden_inputs(assignment, san
         "as errors). Reread the section 'sigmoid-logit' of the chapter."
     )
     assert "1e-300" in logit_hidden.message or "1.0e-300" in logit_hidden.message
-    assert not any("e-300" in cell["output"] for cell in result.cells)  # calls print nowhere
+    assert not any("e-300" in cell.output for cell in result.cells)  # calls print nowhere
 
 
 def test_the_worker_is_sent_inputs_never_expected_values(assignment):
@@ -146,21 +151,21 @@ def _outcome(**changes) -> Outcome:
     ("outcome", "status"),
     [
         (_outcome(), "ok"),
-        (_outcome(cells=[Cell(1, error={"kind": "not-implemented", "message": "x"})]), "ok"),
-        (_outcome(cells=[Cell(1, error={"kind": "error", "message": "x"})]), "cell-error"),
-        (_outcome(cells=[Cell(1, error={"kind": "exit", "message": "x"})]), "cell-error"),
+        (_outcome(cells=[Cell(1, error=err("not-implemented", "x"))]), "ok"),
+        (_outcome(cells=[Cell(1, error=err("error", "x"))]), "cell-error"),
+        (_outcome(cells=[Cell(1, error=err("exit", "x"))]), "cell-error"),
         (
             _outcome(
                 cells=[
-                    Cell(1, error={"kind": "error", "message": "x"}),
-                    Cell(2, error={"kind": "syntax", "message": "y"}),
+                    Cell(1, error=err("error", "x")),
+                    Cell(2, error=err("syntax", "y")),
                 ]
             ),
             "syntax-error",
         ),
         (_outcome(stragglers=2), "leftover-processes"),
         (
-            _outcome(cells=[Cell(1, error={"kind": "process-limit", "message": "x"})]),
+            _outcome(cells=[Cell(1, error=err("process-limit", "x"))]),
             "process-limit",
         ),
         (_outcome(ended="crashed", detail="boom"), "crashed"),
@@ -175,9 +180,9 @@ def _outcome(**changes) -> Outcome:
     ],
 )
 def test_status_precedence(assignment, outcome, status):
-    from autograder.grading import _status
+    from autograder.grading import CellResult, _status
 
-    cells = [{"index": c.index, "error": c.error} for c in outcome.cells]
+    cells = [CellResult(c.index, "student", error=c.error) for c in outcome.cells]
     assert _status(outcome, cells)[0] == status
 
 
@@ -185,3 +190,26 @@ def test_results_are_json_serializable(assignment, sandbox):
     result = grade_submission(assignment, "e", notebook_of("magics"), sandbox, 3)
     text = json.dumps(result.to_json(), allow_nan=False)
     assert json.loads(text)["notes"]
+
+
+def test_a_failures_category_is_data_not_wording():
+    """Rewording a message changes no classification: the category travels beside it."""
+    from autograder.checks import Case, Mismatch
+    from autograder.grading import case_problems
+
+    def judged(verdict):
+        return Case(args=(1.0,), judge=lambda got: verdict)
+
+    # Planted: messages worded as the other category would be.
+    shape_in_words = Mismatch("values", "the shape is wrong: expected a tuple of numeric values")
+    values_in_words = Mismatch("shape", "some values are off")
+    answers = [Answer(value=1.0)]
+    (first,) = case_problems([judged(shape_in_words)], answers)
+    (second,) = case_problems([judged(values_in_words)], answers)
+    assert (first.category, second.category) == ("values", "shape")
+    (raised,) = case_problems([Case(args=(1.0,))], [Answer(error="Anything: at all", kind="error")])
+    assert raised.category == "raised" and raised.raised is None
+    (typed,) = case_problems(
+        [Case(args=(1.0,))], [Answer(error="x", kind="error", exception="ValueError")]
+    )
+    assert typed.raised == "ValueError"

@@ -1,12 +1,10 @@
 """How the modules of ``autograder`` import each other: never in a cycle, however hidden.
 
-The graph is read from the source with :mod:`ast`, not by importing anything: every
-``import`` statement counts, at the top of a module or inside a function (an import inside a
-function is how a cycle hides until that function runs), and so does
-``importlib.import_module("...")`` or ``__import__("...")`` with a literal name.  A module that
-imports ``autograder.a.b`` depends on ``autograder.a.b``; importing a package means its
-``__init__``.  The reference package goes further: its modules import each other at the top
-of each file only.
+The graph (:mod:`autograder.imports`) is read from the source with :mod:`ast`: every
+``import`` counts, at the top of a module or inside a function, and so does
+``importlib.import_module("...")`` with a literal name.  The reference package goes
+further: its modules import at the top of each file only, and load nothing on first use.
+The command line parses and prints: it never imports the runner itself.
 """
 
 import ast
@@ -14,125 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from autograder.imports import (
+    dynamic_import_name,
+    find_cycle,
+    import_graph,
+    imports_in_functions,
+)
+
 PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
-DYNAMIC_IMPORTS = {"import_module", "__import__"}
-
-
-def modules_of(folder: Path) -> dict[str, Path]:
-    """The modules of the package ``folder``, by dotted name (a package is its ``__init__``)."""
-    modules = {}
-    for path in sorted(folder.rglob("*.py")):
-        parts = path.relative_to(folder.parent).with_suffix("").parts
-        inside = [folder.parent.joinpath(*parts[:i]) for i in range(1, len(parts))]
-        if not all((package / "__init__.py").is_file() for package in inside):
-            continue  # a script in a folder that is no package
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        modules[".".join(parts)] = path
-    return modules
-
-
-def _dynamic_name(node: ast.AST) -> ast.expr | None:
-    """The name given to ``importlib.import_module`` or ``__import__``, if ``node`` calls one."""
-    if not isinstance(node, ast.Call) or not node.args:
-        return None
-    func = node.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    return node.args[0] if name in DYNAMIC_IMPORTS else None
-
-
-def imported_names(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, list[str]]]:
-    """Every import in ``tree``, wherever it is: ``(base, names)`` pairs, absolute.
-
-    ``import a.b`` is ``("a.b", [])``; ``from a import b, c`` is ``("a", ["b", "c"])``, where
-    ``b`` may be a module of its own; relative imports are resolved from ``module``.
-    """
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.extend((alias.name, []) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = module.split(".") if is_package else module.split(".")[:-1]
-                parent = package[: len(package) - (node.level - 1)]
-                base = ".".join([*parent, *([base] if base else [])])
-            found.append((base, [alias.name for alias in node.names]))
-        else:
-            argument = _dynamic_name(node)
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                found.append((argument.value, []))
-    return found
-
-
-def import_graph(folder: Path) -> dict[str, set[str]]:
-    """For each module of the package ``folder``, the modules of that package it imports."""
-    modules = modules_of(folder)
-
-    def known(name: str) -> str | None:
-        # The deepest module that ``name`` names or lies in (``a.b.f``, a function, is ``a.b``).
-        parts = name.split(".")
-        for end in range(len(parts), 0, -1):
-            if ".".join(parts[:end]) in modules:
-                return ".".join(parts[:end])
-        return None
-
-    graph: dict[str, set[str]] = {}
-    for module, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        targets = set()
-        for base, names in imported_names(tree, module, path.name == "__init__.py"):
-            if base.split(".")[0] != folder.name:
-                continue
-            if not names or names == ["*"]:
-                targets.add(known(base))
-            for name in names:
-                targets.add(known(f"{base}.{name}"))
-        graph[module] = {t for t in targets if t is not None and t != module}
-    return graph
-
-
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """A cycle of ``graph`` as ``[a, b, ..., a]``, or ``None`` when it has none."""
-    done: set[str] = set()
-    path: list[str] = []
-    on_path: set[str] = set()
-
-    def visit(node: str) -> list[str] | None:
-        path.append(node)
-        on_path.add(node)
-        for successor in sorted(graph.get(node, ())):
-            if successor in on_path:
-                return [*path[path.index(successor) :], successor]
-            if successor not in done:
-                cycle = visit(successor)
-                if cycle:
-                    return cycle
-        path.pop()
-        on_path.discard(node)
-        done.add(node)
-        return None
-
-    for start in sorted(graph):
-        if start not in done:
-            cycle = visit(start)
-            if cycle:
-                return cycle
-    return None
-
-
-def imports_in_functions(path: Path) -> list[str]:
-    """``line: source`` of every import statement inside a function body of ``path``."""
-    source = path.read_text(encoding="utf-8")
-    found = []
-    for function in ast.walk(ast.parse(source, filename=str(path))):
-        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-            for node in ast.walk(function):
-                if isinstance(node, ast.Import | ast.ImportFrom):
-                    found.append(
-                        f"{path.name}:{node.lineno}: {ast.get_source_segment(source, node)}"
-                    )
-    return sorted(set(found))
 
 
 # ------------------------------------------------------------------------------ the package
@@ -170,21 +57,49 @@ def test_the_reference_imports_at_the_top_of_its_modules_only():
     assert hidden == [], "imports inside functions:\n" + "\n".join(hidden)
 
 
-def test_the_reference_loads_no_module_of_the_package_on_first_use():
-    """A third-party library may be loaded when a function first needs it (scikit-learn, which
-    the grader must not pay for), through importlib; never a module of the package."""
-    for path in sorted((PACKAGE / "reference").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            argument = _dynamic_name(node)
-            if argument is None:
-                continue
-            literal = argument if isinstance(argument, ast.Constant) else None
-            if isinstance(argument, ast.JoinedStr) and isinstance(argument.values[0], ast.Constant):
-                literal = argument.values[0]  # f"sklearn.{name}": the part before the first {}
-            prefix = literal.value if literal is not None else ""
-            assert "." in prefix and prefix.split(".")[0] != "autograder", (
-                f"{path.name}:{node.lineno}: a dynamic import of {ast.unparse(argument)}"
-            )
+def test_the_reference_loads_nothing_on_first_use():
+    """No ``importlib.import_module`` either: what a reference module needs, it imports at
+    its top (the digits' split, which needs scikit-learn, lives in a module of its own)."""
+    found = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted((PACKAGE / "reference").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if dynamic_import_name(node) is not None
+    ]
+    assert found == []
+
+
+def imports_across(graph: dict[str, set[str]], source: str, target: str) -> list[str]:
+    """``a -> b`` for each module ``a`` under ``source`` that imports a ``b`` under ``target``."""
+
+    def under(module: str, top: str) -> bool:
+        return module == top or module.startswith(top + ".")
+
+    return sorted(
+        f"{a} -> {b}" for a, bs in graph.items() if under(a, source) for b in bs if under(b, target)
+    )
+
+
+def test_the_command_line_does_not_import_the_runner():
+    graph = import_graph(PACKAGE)
+    assert imports_across(graph, "autograder.cli", "autograder.runner") == []
+    assert imports_across(graph, "autograder.__main__", "autograder.runner") == []
+    assert graph["autograder.cli.grade"]  # not vacuous: the verbs import the library
+
+
+def test_a_command_line_that_imports_the_runner_is_caught(tmp_path):
+    package = write_package(
+        tmp_path,
+        {
+            "runner/__init__.py": "",
+            "runner/pool.py": "LIMIT = 1\n",
+            "cli/__init__.py": "",
+            "cli/grade.py": "def run():\n    from pkg.runner.pool import LIMIT\n    return LIMIT\n",
+        },
+    )
+    assert imports_across(import_graph(package), "pkg.cli", "pkg.runner") == [
+        "pkg.cli.grade -> pkg.runner.pool"
+    ]
 
 
 # --------------------------------------------------------------------- the graph can fail

@@ -12,7 +12,7 @@ import pytest
 from nbgrader_course import NbgraderCourse, fill_in, solution_sources
 
 from autograder.checks import ASSIGNMENTS
-from autograder.exercises import SOLUTIONS
+from autograder.course import SOLUTIONS
 
 pytestmark = pytest.mark.slow
 

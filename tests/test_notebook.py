@@ -8,7 +8,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.grading import SOLUTIONS
+from autograder.course import SOLUTIONS
 from autograder.notebook import (
     NotebookProblem,
     SourceNotebook,

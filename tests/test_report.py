@@ -170,3 +170,21 @@ def test_writes_are_atomic(tmp_path):
         write_atomic(target, object())  # fails while writing: the old file stays
     assert target.read_text() == "old\n"
     assert os.listdir(target.parent) == ["grades.csv"]
+
+
+def test_common_failures_come_from_categories_not_wording(graded):
+    """The report's common failures list checks that ran and failed, by category: a planted
+    rewording (a failed check whose message says 'not verified', an unrun one whose message
+    does not) moves nothing."""
+    from dataclasses import replace
+
+    from autograder.report import _common_failures
+
+    _, results = graded
+    (textbook,) = [r for r in results if r.student_id == "textbook-sigmoid"]
+    failed = next(c for c in textbook.checks if not c.passed)
+    reworded = replace(failed, message=f"{failed.exercise}: not verified: {failed.message}")
+    unrun = replace(failed, category="unverified", message=f"{failed.exercise}: it broke, sorry")
+    listed = _common_failures([replace(textbook, checks=[reworded])], 10)
+    assert failed.name in listed
+    assert "No check failed" in _common_failures([replace(textbook, checks=[unrun])], 10)

@@ -85,8 +85,8 @@ def test_cells_run_in_order_in_one_namespace(sandbox):
     assert outcome.ended == "finished"
     first, second, third = outcome.cells
     assert first.output == "x is 2\n" and first.error is None
-    assert second.error["type"] == "ValueError"
-    assert 'File "<cell 2>", line 1' in second.error["traceback"]
+    assert second.error.type == "ValueError"
+    assert 'File "<cell 2>", line 1' in second.error.traceback
     assert third.error is None
     answers = outcome.groups["f"].answers
     np.testing.assert_array_equal(answers[0].value, [0.0, 3.0, 6.0])
@@ -264,7 +264,7 @@ def test_soft_time_limits_keep_later_work(sandbox):
         )
     )
     assert outcome.ended == "finished"
-    assert outcome.cells[0].error["kind"] == "timeout"
+    assert outcome.cells[0].error.kind == "timeout"
     assert outcome.cells[1].error is None
     assert outcome.groups["g"].answers[0].kind == "timeout"
     assert outcome.groups["f"].answers[0].value == 1
@@ -278,7 +278,7 @@ def test_memory_is_limited(sandbox):
             groups=[group("f", (1,))],
         )
     )
-    assert outcome.cells[0].error["kind"] == "memory"
+    assert outcome.cells[0].error.kind == "memory"
     assert outcome.groups["f"].answers[0].kind == "memory"  # the worker carried on
 
 
@@ -287,7 +287,7 @@ def test_a_fork_bomb_is_capped_and_cleaned_up(sandbox):
         pytest.skip("root without a sandbox uid has no process cap")
     outcome = sandbox.run(task("import os\nwhile True:\n    os.fork()", "z = 1"))
     assert outcome.ended == "finished"
-    assert outcome.cells[0].error["kind"] == "process-limit"
+    assert outcome.cells[0].error.kind == "process-limit"
     assert not leftover_processes(sessions=[outcome.pid], uids=[outcome.uid])
 
 
@@ -310,7 +310,7 @@ def test_the_network_is_unreachable(sandbox):
     )
     if not outcome.isolation["network"].startswith("isolated"):
         pytest.skip(f"no network namespace here: {outcome.isolation['network']}")
-    assert outcome.cells[0].error["type"] in ("OSError", "TimeoutError")
+    assert outcome.cells[0].error.type in ("OSError", "TimeoutError")
 
 
 def skip_unless_a_uid_can_run_python_without_a_view() -> None:
@@ -348,7 +348,7 @@ def test_files_stay_in_the_worker(sandbox, tmp_path):
 
 def test_file_size_is_limited(sandbox):
     outcome = sandbox.run(task("open('big', 'wb').write(bytes(100 << 20))"))
-    assert outcome.cells[0].error["type"] == "OSError"  # EFBIG, not a killed worker
+    assert outcome.cells[0].error.type == "OSError"  # EFBIG, not a killed worker
     assert outcome.ended == "finished"
 
 
@@ -610,7 +610,7 @@ def test_kill_everything_reaches_nothing_outside_the_submission(view):
             # In a PID namespace there is nobody to signal (ESRCH); outside one, Linux reports
             # success though every process it counted refused.
             error = outcome.cells[0].error
-            assert error is None or error["type"] == "ProcessLookupError", error
+            assert error is None or error.type == "ProcessLookupError", error
             assert outcome.cells[1].error is None
             assert box.run(task("x = 1")).ended == "finished"  # the zygote survived
         assert bystander.poll() is None
@@ -671,3 +671,20 @@ def test_the_course_folder_may_stay_private_to_the_grader(tmp_path, monkeypatch,
     assert unreadable.uid is None
     if namespaces:
         assert str(course) in planted["view_plan"]["binds"]
+
+
+def test_the_refusal_rules():
+    """Who may run student code: as root, only with a uid of its own, and only in a view
+    unless the instructor accepted the risk; a normal user always (the README's table)."""
+    from autograder.runner.confine import UNSAFE_OPTION, SandboxSettings, refusal
+
+    in_view = SandboxSettings(uid=1 << 30, view=True)
+    no_view = SandboxSettings(uid=1 << 30, view=False)
+    accepted = SandboxSettings(uid=1 << 30, view=False, allow_no_view=True)
+    assert refusal(in_view, root=True) is None
+    assert UNSAFE_OPTION in refusal(no_view, root=True)
+    assert refusal(accepted, root=True) is None
+    for settings in (SandboxSettings(view=True), SandboxSettings(view=False, allow_no_view=True)):
+        assert "as root" in refusal(settings, root=True)  # no uid of its own: never
+    for settings in (in_view, no_view, SandboxSettings(view=False)):
+        assert refusal(settings, root=False) is None

@@ -213,7 +213,7 @@ def test_a_student_checks_a_notebook_as_a_normal_user(student_clone):
 WITHOUT_NAMESPACES = """
 import json, sys
 from pathlib import Path
-from autograder.cli.check import check_notebook
+from autograder.self_check import check_notebook
 from autograder.grading import load_assignment, preload_modules
 from autograder.runner.pool import Limits, Sandbox, Task
 

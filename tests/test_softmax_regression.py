@@ -16,7 +16,6 @@ from sklearn.preprocessing import StandardScaler
 from autograder import reference as ref
 from autograder.reference import (
     digits_data,
-    load_digits_split,
     softmax_regression_fit,
     softmax_regression_grad,
     softmax_regression_loss,
@@ -24,6 +23,7 @@ from autograder.reference import (
     softmax_regression_predict_proba,
     standardize,
 )
+from autograder.reference.digits import load_digits_split
 
 
 def problem(seed, n=12, d=4, k=3, scale=1.0):

@@ -23,10 +23,12 @@ from autograder.checks.core import (
     Case,
     Check,
     Function,
+    Mismatch,
     call_case,
     check,
     compare,
     describe_input,
+    mismatch,
 )
 
 __all__ = [
@@ -35,12 +37,14 @@ __all__ = [
     "Case",
     "Check",
     "Function",
+    "Mismatch",
     "assert_passes",
     "call_case",
     "check",
     "compare",
     "describe_input",
     "get_check",
+    "mismatch",
 ]
 
 #: The checks of every assignment, by assignment id (the chapter folder's name).

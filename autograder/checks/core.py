@@ -64,7 +64,7 @@ class Case:
     kwargs: dict[str, Any] = field(default_factory=dict)
     rtol: float = 1e-10
     atol: float = 1e-300
-    judge: Callable[[Any], str | None] | None = None
+    judge: Callable[[Any], Mismatch | str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -174,31 +174,50 @@ def _resolve(value: Any, namespace: dict[str, Any] | None) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-def compare(case: Case, got: Any) -> str | None:
-    """Return ``None`` when ``got`` answers the case, else a message saying how it differs.
+@dataclass(frozen=True)
+class Mismatch:
+    """How an answer differs from what a case expects.
 
-    The message names the first wrong entry, the input that produced it, the
-    expected value and the value received.
+    ``kind`` is ``"shape"`` (a wrong shape or type, or a wrong number of results)
+    or ``"values"``; ``message`` says where, as the checks word it.  The kind is data
+    of its own, so that rewording a message changes no classification.
+    """
+
+    kind: Literal["values", "shape"]
+    message: str
+
+
+def mismatch(case: Case, got: Any) -> Mismatch | None:
+    """Return ``None`` when ``got`` answers the case, else how it differs.
+
+    A ``judge`` may return a :class:`Mismatch`, or a message (a wrong value).  The
+    message names the first wrong entry, the input that produced it, the expected
+    value and the value received.
     """
     if case.judge is not None:
-        return case.judge(got)
+        verdict = case.judge(got)
+        return Mismatch("values", verdict) if isinstance(verdict, str) else verdict
     if isinstance(case.expected, tuple):
         if not isinstance(got, tuple | list) or len(got) != len(case.expected):
-            return f"expected a tuple of {len(case.expected)} results, got {_describe(got)}"
+            return Mismatch(
+                "shape", f"expected a tuple of {len(case.expected)} results, got {_describe(got)}"
+            )
         for position, (part, expected_part) in enumerate(zip(got, case.expected, strict=True)):
-            problem = compare(replace(case, expected=expected_part), part)
-            if problem is not None:
-                return f"result [{position}]: {problem}"
+            wrong = mismatch(replace(case, expected=expected_part), part)
+            if wrong is not None:
+                return Mismatch(wrong.kind, f"result [{position}]: {wrong.message}")
         return None
     expected = np.asarray(case.expected)
     try:
         got_array = np.asarray(got)
     except Exception as exc:
-        return f"the result could not be read as an array ({type(exc).__name__}: {exc})"
+        return Mismatch(
+            "shape", f"the result could not be read as an array ({type(exc).__name__}: {exc})"
+        )
     if got_array.dtype.kind not in "biuf":
-        return f"expected a numeric result, got {_describe(got)}"
+        return Mismatch("shape", f"expected a numeric result, got {_describe(got)}")
     if got_array.shape != expected.shape:
-        return f"expected shape {expected.shape}, got shape {got_array.shape}"
+        return Mismatch("shape", f"expected shape {expected.shape}, got shape {got_array.shape}")
     got_array = got_array.astype(np.float64)
     expected = expected.astype(np.float64)
     with np.errstate(all="ignore"):
@@ -209,10 +228,20 @@ def compare(case: Case, got: Any) -> str | None:
     where = f" at index {list(index)}" if index else ""
     n_wrong = int((~close).sum())
     also = f" ({n_wrong} of {close.size} entries are wrong)" if close.size > 1 else ""
-    return (
+    return Mismatch(
+        "values",
         f"{describe_input(case, index)}{where}: expected {expected[index]!r}, "
-        f"got {got_array[index]!r}{also}"
+        f"got {got_array[index]!r}{also}",
     )
+
+
+def compare(case: Case, got: Any) -> str | None:
+    """Return ``None`` when ``got`` answers the case, else a message saying how it differs.
+
+    The message of :func:`mismatch`, which nbgrader's hidden test cells raise.
+    """
+    wrong = mismatch(case, got)
+    return None if wrong is None else wrong.message
 
 
 def describe_input(case: Case, index: tuple[int, ...] = ()) -> str:

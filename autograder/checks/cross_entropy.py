@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder import reference as ref
-from autograder.checks.core import Case, Function, check
+from autograder.checks.core import Case, Function, Mismatch, check
 
 ASSIGNMENT = "04_cross_entropy"
 
@@ -198,10 +198,11 @@ def binary_cross_entropy_with_logits_hidden(rng: np.random.Generator) -> list[Ca
 def _relative_error(what: str, *, below: float | None = None, above: float | None = None):
     """A judge for a returned relative error: one finite number below, or above, a bound."""
 
-    def judge(got) -> str | None:
+    def judge(got) -> Mismatch | str | None:
         if np.ndim(got) != 0:
-            return (
-                f"expected one number (the relative error), got an array of shape {np.shape(got)}"
+            return Mismatch(
+                "shape",
+                f"expected one number (the relative error), got an array of shape {np.shape(got)}",
             )
         value = float(np.asarray(got, dtype=float))
         if below is not None and not value < below:  # nan and inf must not pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.core import Case, check
+from autograder.checks.core import Case, Mismatch, check
 from autograder.reference import softmax_regression as sr
 
 ASSIGNMENT = "06_softmax_regression"
@@ -56,34 +56,41 @@ def visible_fit_expected() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pair(got, shapes: tuple[tuple[int, ...], tuple[int, ...]], names: tuple[str, str]):
-    """``(first, second)`` as float arrays of the given shapes, or a message on what is wrong."""
+    """``(first, second)`` as float arrays of the given shapes, or a :class:`Mismatch`."""
     pair = f"({names[0]}, {names[1]})"
     if not isinstance(got, tuple | list) or len(got) != 2:
         kind = type(got).__name__
         length = f" of length {len(got)}" if isinstance(got, tuple | list) else ""
-        return None, f"expected the pair {pair}, got a {kind}{length}"
+        return None, Mismatch("values", f"expected the pair {pair}, got a {kind}{length}")
     arrays = []
     for name, shape, part in zip(names, shapes, got, strict=True):
         try:
             array = np.asarray(part, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            return None, f"{name} could not be read as an array of numbers ({exc})"
+            unread = f"{name} could not be read as an array of numbers ({exc})"
+            return None, Mismatch("values", unread)
         if array.shape != shape:
-            return None, f"{name} should have shape {shape}, got shape {array.shape}"
+            wrong = f"{name} should have shape {shape}, got shape {array.shape}"
+            return None, Mismatch("shape", wrong)
         if not np.all(np.isfinite(array)):
-            return None, f"{name} holds {np.sum(~np.isfinite(array))} entries that are inf or nan"
+            count = np.sum(~np.isfinite(array))
+            return None, Mismatch("values", f"{name} holds {count} entries that are inf or nan")
         arrays.append(array)
     return tuple(arrays), None
+
+
+def _prefixed(what: str, problem: Mismatch) -> Mismatch:
+    return Mismatch(problem.kind, f"{what}: {problem.message}")
 
 
 def _close_pair(expected, names, rtol, atol, what):
     """Judge: the answer is the pair ``expected`` to within ``rtol``/``atol``, entry by entry."""
     shapes = tuple(np.shape(e) for e in expected)
 
-    def judge(got) -> str | None:
+    def judge(got) -> Mismatch | str | None:
         arrays, problem = _pair(got, shapes, names)
         if problem is not None:
-            return f"{what}: {problem}"
+            return _prefixed(what, problem)
         for name, array, want in zip(names, arrays, expected, strict=True):
             close = np.isclose(array, want, rtol=rtol, atol=atol)
             if not close.all():
@@ -129,7 +136,7 @@ def _matches_central_differences(X, y, W, b, l2):
         "the sign is flipped": -_flat(dW, db),
     }
 
-    def judge(got) -> str | None:
+    def judge(got) -> Mismatch | str | None:
         arrays, problem = _pair(got, ((d, k), (k,)), ("dW", "db"))
         if problem is not None:
             return problem
@@ -161,10 +168,10 @@ def _trained_loss_below(X, y, n_classes, settings, bound, reference_loss):
     l2 = settings["l2"]
     how = ", ".join(f"{name} = {value!r}" for name, value in settings.items())
 
-    def judge(got) -> str | None:
+    def judge(got) -> Mismatch | str | None:
         arrays, problem = _pair(got, ((d, n_classes), (n_classes,)), ("W", "b"))
         if problem is not None:
-            return f"the trained model: {problem}"
+            return _prefixed("the trained model", problem)
         value = float(sr.softmax_regression_loss(X, y, *arrays, l2))
         if value <= bound:
             return None
@@ -181,10 +188,10 @@ def _trained_loss_below(X, y, n_classes, settings, bound, reference_loss):
 def _held_out_accuracy_at_least(X_test, y_test, n_features, n_classes, threshold):
     """Judge: the returned (W, b) classifies the held-out images with the stated accuracy."""
 
-    def judge(got) -> str | None:
+    def judge(got) -> Mismatch | str | None:
         arrays, problem = _pair(got, ((n_features, n_classes), (n_classes,)), ("W", "b"))
         if problem is not None:
-            return f"the trained model: {problem}"
+            return _prefixed("the trained model", problem)
         accuracy = float(np.mean(sr.softmax_regression_predict(X_test, *arrays) == y_test))
         if accuracy >= threshold:
             return None

@@ -16,7 +16,7 @@ from pathlib import Path
 from autograder.checks import ASSIGNMENTS
 from autograder.cli import positive_float
 from autograder.gradescope import DEFAULT_ROOT, build_zip, run
-from autograder.runner.pool import Limits
+from autograder.grading import Limits
 
 
 def add_parser(verbs: argparse._SubParsersAction) -> None:
@@ -39,7 +39,10 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
         help="with --run: Gradescope's folder (default $AUTOGRADER_ROOT or /autograder)",
     )
     parser.add_argument(
-        "--timeout", type=positive_float, default=10.0, help="with --run: seconds (default 10)"
+        "--timeout",
+        type=positive_float,
+        default=Limits.timeout,
+        help=f"with --run: seconds (default {Limits.timeout:g})",
     )
     parser.set_defaults(handler=lambda args: execute(args, parser))
 

@@ -14,13 +14,12 @@ on the biases), and training is full-batch gradient descent from ``W = 0, b = 0`
 so every result here is deterministic.  The softmax, the loss and its gradient with
 respect to the logits come from :mod:`autograder.reference.elementary`.
 
-:func:`load_digits_split` fixes the data set used by the chapter, its tests and the
-exercise: scikit-learn's bundled 8x8 handwritten digits, split once, standardised
-with the statistics of the training part only.
+:func:`digits_data` reads scikit-learn's bundled 8x8 handwritten digits without
+importing scikit-learn; :func:`autograder.reference.digits.load_digits_split`, which
+does, splits them once as the chapter, its tests and the exercise use them.
 """
 
 import functools
-import importlib
 import importlib.util
 from pathlib import Path
 
@@ -34,7 +33,6 @@ from autograder.reference.elementary import (
 
 __all__ = [
     "digits_data",
-    "load_digits_split",
     "softmax_regression_fit",
     "softmax_regression_grad",
     "softmax_regression_loss",
@@ -82,33 +80,16 @@ def _class_indices(y, n):
 # ------------------------------------------------------------------------------ data
 
 
-def _scikit_learn(submodule):
-    """``sklearn.<submodule>``, loaded by the function that needs it, when it runs.
-
-    The grader imports this package (in its own process, in the sandbox's zygote when it
-    preloads the reference, in a worker that passes reference functions to student code) and
-    uses NumPy only: importing scikit-learn at the top of this module would cost each of them
-    half a second and the memory of scikit-learn's and SciPy's extensions.  Only
-    :func:`load_digits_split`, and :func:`digits_data` when scikit-learn's data file is not
-    where it is expected, need scikit-learn.  Never used for a module of this package: those
-    are imported at the top of each file.
-    """
-    return importlib.import_module(f"sklearn.{submodule}")
-
-
 @functools.cache
 def _digits_cached():
     # scikit-learn keeps the digits as a CSV file in its package data: reading it with NumPy
-    # avoids importing scikit-learn (seconds) where only the data are needed, as in the grader.
+    # spares the grader, which needs only the data, the import of scikit-learn (half a second).
     spec = importlib.util.find_spec("sklearn")
-    table = None
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
-        if path.is_file():
-            table = np.loadtxt(path, delimiter=",")
-    if table is None or table.shape != (1797, 65):
-        data = _scikit_learn("datasets").load_digits()
-        table = np.column_stack([data.data, data.target])
+    folders = spec.submodule_search_locations if spec is not None else None
+    path = Path(folders[0]) / "datasets" / "data" / "digits.csv.gz" if folders else None
+    if path is None or not path.is_file():
+        raise FileNotFoundError(f"scikit-learn's bundled digits were not found (looked for {path})")
+    table = np.loadtxt(path, delimiter=",")
     return table[:, :-1].astype(np.float64), table[:, -1].astype(np.int64)
 
 
@@ -124,7 +105,13 @@ def digits_data():
 
     See Also
     --------
-    load_digits_split : The same images, split and standardised as the course uses them.
+    autograder.reference.digits.load_digits_split : The same images, split and
+        standardised as the course uses them.
+
+    Raises
+    ------
+    FileNotFoundError
+        If scikit-learn, or the data file it bundles, is not installed.
 
     Notes
     -----
@@ -170,7 +157,8 @@ def standardize(X_train, *others):
 
     See Also
     --------
-    load_digits_split : The digits, standardised with this function.
+    autograder.reference.digits.load_digits_split : The digits, standardised with this
+        function.
 
     Notes
     -----
@@ -203,73 +191,6 @@ def standardize(X_train, *others):
     for other in others:
         result.append((_as_matrix(other, "each further set") - mean) / scale)
     return tuple(result)
-
-
-def load_digits_split(test_size=0.25, random_state=0):
-    r"""The handwritten digits, split into a training and a test set, and standardised.
-
-    Parameters
-    ----------
-    test_size : float, optional
-        The fraction of the 1797 images held out for testing (default 0.25: 450
-        test images, 1347 training images).
-    random_state : int, optional
-        Seed of the shuffle (default 0: the split used throughout the course).
-
-    Returns
-    -------
-    X_train : ndarray, shape (N_train, 64)
-        Training images, flattened row by row, standardised with their own
-        per-pixel mean and standard deviation.
-    X_test : ndarray, shape (N_test, 64)
-        Test images, standardised with the *training* statistics.
-    y_train, y_test : ndarray of int64
-        The digits 0 to 9 shown in the images.
-
-    Raises
-    ------
-    ValueError
-        From scikit-learn's ``train_test_split``: if ``test_size`` is not a fraction in
-        ``(0, 1)`` or a number of images smaller than 1797, or if it leaves the training or
-        the test part fewer images than there are digits (10), which a stratified split
-        needs.
-
-    See Also
-    --------
-    digits_data : The images and labels, unsplit and unscaled.
-    standardize : The scaling applied to both parts.
-    softmax_regression_fit : Trains the model on the training part.
-
-    Notes
-    -----
-    The data are ``sklearn.datasets.load_digits`` (bundled with scikit-learn, no
-    download): 8x8 images of handwritten digits with pixel values 0 to 16, about
-    180 per class.  The split is
-    ``train_test_split(X, y, test_size=test_size, random_state=random_state,
-    stratify=y)``, so both parts hold every digit in the proportions of the whole
-    set; the features are then transformed by :func:`standardize`.
-
-    References
-    ----------
-    .. [1] E. Alpaydin, C. Kaynak, "Optical Recognition of Handwritten Digits",
-       UCI Machine Learning Repository, 1998.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from autograder.reference import load_digits_split
-    >>> X_train, X_test, y_train, y_test = load_digits_split()
-    >>> X_train.shape, X_test.shape
-    ((1347, 64), (450, 64))
-    >>> print(np.bincount(y_test))
-    [45 46 44 46 45 46 45 45 43 45]
-    """
-    X, y = digits_data()
-    X_train, X_test, y_train, y_test = _scikit_learn("model_selection").train_test_split(
-        X, y, test_size=test_size, random_state=random_state, stratify=y
-    )
-    X_train, X_test = standardize(X_train, X_test)
-    return X_train, X_test, y_train, y_test
 
 
 # ------------------------------------------------------------------------------ model
@@ -544,7 +465,7 @@ def softmax_regression_fit(X, y, n_classes, learning_rate=0.25, n_epochs=500, l2
     softmax_regression_grad : The gradient of each step.
     softmax_regression_loss : The loss it decreases.
     softmax_regression_predict : Classifies with the trained parameters.
-    load_digits_split : The course's training and test data.
+    autograder.reference.digits.load_digits_split : The course's training and test data.
 
     Notes
     -----
@@ -574,8 +495,8 @@ def softmax_regression_fit(X, y, n_classes, learning_rate=0.25, n_epochs=500, l2
     Examples
     --------
     >>> import numpy as np
-    >>> from autograder.reference import (
-    ...     load_digits_split, softmax_regression_fit, softmax_regression_predict)
+    >>> from autograder.reference import softmax_regression_fit, softmax_regression_predict
+    >>> from autograder.reference.digits import load_digits_split
     >>> X_train, X_test, y_train, y_test = load_digits_split()
     >>> W, b = softmax_regression_fit(X_train, y_train, n_classes=10)
     >>> W.shape, b.shape

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.packages import belongs_to
 from autograder.runner import system, view, wire
 
 #: The working folder inside a worker's private tmpfs.
@@ -175,7 +176,7 @@ def enter_sandbox(
 
 def forbidden_module(module: str, job: dict[str, Any]) -> bool:
     """Whether ``module`` belongs to a package student code must not import."""
-    return any(module == p or module.startswith(p + ".") for p in job.get("forbidden_modules", ()))
+    return belongs_to(module, job.get("forbidden_modules", ()))
 
 
 def _private_tmp(held: dict[str, str], limits: dict[str, Any], under_tmp: list[str]) -> str:

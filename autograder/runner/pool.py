@@ -83,11 +83,18 @@ class Task:
 
 @dataclass
 class Answer:
-    """What one call returned (``value``) or why it did not (``error`` and ``kind``)."""
+    """What one call returned (``value``) or why it did not.
+
+    ``error`` is the exception as ``Type: message``; ``exception`` its type's name
+    alone and ``kind`` a word for what went wrong (``"error"``, ``"timeout"``,
+    ``"memory"``...), each a field of its own so that nothing is read back out of
+    the message.
+    """
 
     value: Any = None
     error: str | None = None
     kind: str | None = None
+    exception: str | None = None
 
 
 @dataclass
@@ -100,6 +107,19 @@ class GroupResult:
 
 
 @dataclass
+class CellError:
+    """Why a cell stopped: the exception's type and message, the traceback of the
+    student's cells, and ``kind``, a word for what went wrong (``"syntax"``,
+    ``"timeout"``, ``"memory"``, ``"exit"``, ``"interrupt"``, ``"not-implemented"``,
+    ``"process-limit"``, ``"error"``)."""
+
+    type: str
+    message: str
+    traceback: str
+    kind: str
+
+
+@dataclass
 class CellReport:
     """One code cell's run: its error, if any, and what it printed."""
 
@@ -107,7 +127,7 @@ class CellReport:
     seconds: float = 0.0
     output: str = ""
     dropped: int = 0
-    error: dict[str, str] | None = None
+    error: CellError | None = None
 
 
 @dataclass
@@ -547,9 +567,13 @@ class _Protocol:
             cell = _expect(cell, dict)
             error = cell.get("error")
             if error is not None:
-                error = {k: _text(_expect(error.get(k), str)) for k in ("type", "kind")} | {
-                    k: _text(_expect(error.get(k), str), 100_000) for k in ("message", "traceback")
-                }
+                error = _expect(error, dict)
+                error = CellError(
+                    type=_text(_expect(error.get("type"), str)),
+                    message=_text(_expect(error.get("message"), str), 100_000),
+                    traceback=_text(_expect(error.get("traceback"), str), 100_000),
+                    kind=_text(_expect(error.get("kind"), str)),
+                )
             self.outcome.cells.append(
                 CellReport(
                     index=_expect(cell.get("index"), int),
@@ -589,6 +613,7 @@ class _Protocol:
                     Answer(
                         error=_text(_expect(raw.get("error"), str)),
                         kind=_text(_expect(raw.get("kind", "error"), str)),
+                        exception=_text(_expect(raw.get("exception", "Exception"), str), 80),
                     )
                 )
         self.outcome.groups[name] = GroupResult(name, missing, answers)

@@ -37,6 +37,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from autograder.packages import belongs_to
 from autograder.runner import wire
 from autograder.runner.confine import (
     Confinement,
@@ -221,7 +222,7 @@ class Session:
                 self.seen.append(path)
 
     def _is_forbidden(self, module: str) -> bool:
-        return any(module == p or module.startswith(p + ".") for p in self.forbidden)
+        return belongs_to(module, self.forbidden)
 
     def _forbidden_modules(self) -> list[str]:
         return sorted(m for m in list(sys.modules) if self._is_forbidden(m))
@@ -342,7 +343,7 @@ class Session:
             args = [self._resolve(v) for v in case["args"]]
             kwargs = {k: self._resolve(v) for k, v in case["kwargs"].items()}
         except NameError as exc:
-            return {"error": f"NameError: {exc}", "kind": "error"}
+            return {"error": f"NameError: {exc}", "kind": "error", "exception": "NameError"}
 
         def attempt():
             with _CATCH_WARNINGS():
@@ -358,7 +359,7 @@ class Session:
         outcome, value = self._guarded(deadline - time.monotonic(), attempt)
         if outcome == "ok":
             return {"value": value}
-        return {"error": _one_line(value), "kind": _kind(value)}
+        return {"error": _one_line(value), "kind": _kind(value), "exception": _type_name(value)}
 
     def _resolve(self, value: Any) -> Any:
         if isinstance(value, wire.FunctionRef):
@@ -393,7 +394,7 @@ class Session:
         if frames:
             text = "Traceback (most recent call last):\n" + text
         return {
-            "type": "TimeoutError" if isinstance(exc, SoftTimeout) else type(exc).__name__,
+            "type": _type_name(exc),
             "message": _one_line(exc),
             "traceback": text[-self.text_limit :],
             "kind": kind,
@@ -417,6 +418,11 @@ def _kind(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno == errno.EAGAIN:
         return "process-limit"
     return "error"
+
+
+def _type_name(exc: BaseException) -> str:
+    """The exception's type, as the student sees it (a time limit reads as TimeoutError)."""
+    return "TimeoutError" if isinstance(exc, SoftTimeout) else type(exc).__name__
 
 
 def _one_line(exc: BaseException) -> str:

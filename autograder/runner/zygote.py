@@ -41,6 +41,7 @@ import tempfile
 import time
 from typing import Any
 
+from autograder.packages import belongs_to
 from autograder.runner import confine, system, view, wire
 from autograder.runner.confine import SandboxSettings
 from autograder.runner.worker import serve
@@ -99,7 +100,7 @@ def main(argv: list[str]) -> None:
         system.kill_all_of_uid(settings.uid)  # anything left by an earlier zygote of this slot
     forbidden = tuple(config.get("forbidden_modules", ()))
     for module in list(sys.modules):
-        if any(module == p or module.startswith(p + ".") for p in forbidden):
+        if belongs_to(module, forbidden):
             del sys.modules[module]
     settings.address_space = confine.address_space()
     gc.collect()

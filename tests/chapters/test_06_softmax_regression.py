@@ -23,7 +23,6 @@ from sklearn.preprocessing import StandardScaler
 
 from autograder import reference as ref
 from autograder.reference import (
-    load_digits_split,
     softmax_regression_fit,
     softmax_regression_grad,
     softmax_regression_loss,
@@ -31,6 +30,7 @@ from autograder.reference import (
     softmax_regression_predict_proba,
     standardize,
 )
+from autograder.reference.digits import load_digits_split
 
 CHAPTER = (
     Path(__file__).resolve().parents[2]
