@@ -83,6 +83,24 @@ def test_the_zip_holds_what_gradescope_needs(autograder_zip):
     assert "numpy==" in requirements and "nbgrader" not in requirements
 
 
+def test_the_zip_ships_the_modules_grading_imports_and_no_other(autograder_zip):
+    """The book's Sphinx extensions and the notebook generator need nbformat and Sphinx,
+    which requirements.txt does not install: they stay out; every shipped module's own
+    imports are shipped too, and none needs a package the requirements leave out."""
+    with zipfile.ZipFile(autograder_zip) as archive:
+        shipped = {n for n in archive.namelist() if n.startswith("autograder/")}
+        sources = {n: archive.read(n).decode() for n in shipped}
+    assert "autograder/exercises.py" not in shipped
+    assert not [n for n in shipped if Path(n).name.startswith("sphinx_")]
+    assert {"autograder/reference/__init__.py", "autograder/runner/view.py"} <= shipped
+    for name, source in sources.items():
+        for line in source.splitlines():
+            words = line.split()
+            if words[:1] in (["import"], ["from"]) and len(words) > 1:
+                top = words[1].split(".")[0]
+                assert top not in ("nbformat", "sphinx", "nbgrader", "docutils"), (name, line)
+
+
 def test_a_complete_submission(autograder_zip, tmp_path):
     results = gradescope_run(
         autograder_zip,
