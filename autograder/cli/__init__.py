@@ -1,9 +1,11 @@
 """The verbs of ``python -m autograder``, one module each: ``grade``, ``check``, ``gradescope``.
 
-Each module has ``add_parser(subparsers)``, which declares the verb's options
-and sets ``handler``, the function that carries it out and returns the exit status.
-They parse arguments and print; the work is done by :mod:`autograder.grading`,
-:mod:`autograder.report` and :mod:`autograder.gradescope`.
+Each module has ``add_parser(subparsers)``, which declares the verb's options (their
+defaults taken from the library: ``Limits``, ``DEFAULT_JOBS``) and sets ``handler``,
+the function that carries it out and returns the exit status.  They parse arguments
+and print; the work is done by :mod:`autograder.class_grading`,
+:mod:`autograder.self_check` and :mod:`autograder.gradescope`, and none of them
+imports the runner (a test checks).  This module holds the argument types they share.
 """
 
 from __future__ import annotations
