@@ -1,4 +1,9 @@
-"""Helpers shared by test modules: copies of the course with an environment of their own."""
+"""Helpers shared by test modules (fixtures live in ``conftest.py``): where the corpora are,
+copies of the course with an environment of their own, what a sandbox leaves behind, HTML
+that must be well formed, and gradients by central differences.
+
+No test module imports another: what two of them share is here.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,17 @@ import os
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+#: The adversarial corpus (``tests/submissions/build_corpus.py`` writes it, and the next one).
+SUBMISSIONS = ROOT / "tests" / "submissions"
+#: The submissions that go after the workers' view.
+HOSTILE = ROOT / "tests" / "hostile"
 #: What a clone of the course needs to grade and to check (not the tests, the book's build).
 COURSE_FILES = (
     "autograder",
@@ -102,3 +115,109 @@ def as_nobody(*command, cwd: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
+
+
+# --------------------------------------------------------------------------- the sandbox
+
+
+def leftover_processes(run_id: str | None = None, uids=(), sessions=()) -> list[str]:
+    """Processes that belong to a sandbox: by uid, by session or group, or a zygote's command."""
+    from autograder.runner import system
+    from autograder.runner.zygote import MARKER
+
+    found = []
+    for info in system.process_table().values():
+        reasons = []
+        if info.uid in uids:
+            reasons.append(f"uid {info.uid}")
+        if info.sid in sessions or info.pgid in sessions:
+            reasons.append(f"session {info.sid}")
+        if run_id is not None:
+            try:
+                with open(f"/proc/{info.pid}/cmdline", "rb") as handle:
+                    words = handle.read().split(b"\0")
+            except OSError:
+                words = []
+            if MARKER.encode() in words and run_id.encode() in words:
+                reasons.append("a zygote of this run")
+        if reasons:
+            found.append(f"pid {info.pid} ({info.state}): {', '.join(reasons)}")
+    return found
+
+
+def requires_view(isolation: dict[str, str]) -> None:
+    """Skip, saying why, where the machine cannot give workers their view.
+
+    ``isolation`` is what a run reported (``Outcome.isolation``, or a result's
+    ``isolation`` in results.json).
+    """
+    if not isolation.get("view", "").startswith("its own root"):
+        pytest.skip(f"no view here: {isolation.get('view')}")
+
+
+# --------------------------------------------------------------------------- HTML
+
+#: Elements that have no end tag.
+VOID = {"meta", "br", "img", "hr", "input", "link"}
+
+
+class _Checker(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.scripts += tag == "script"
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
+        self.stack.pop()
+
+
+def assert_well_formed(text: str) -> None:
+    """An HTML page whose tags all close in order, and without any script."""
+    assert text.startswith("<!DOCTYPE html>")
+    checker = _Checker()
+    checker.feed(text)
+    checker.close()
+    assert checker.stack == [], f"unclosed: {checker.stack}"
+    assert checker.scripts == 0
+
+
+# --------------------------------------------------------------------------- numerics
+
+EPS = float(np.finfo(np.float64).eps)  # 2**-52
+#: The smallest positive normal float64 (``np.finfo(np.float64).tiny``).
+SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)  # 2**-1022
+#: The smallest positive float64 of all, a subnormal.
+SMALLEST_SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)  # 2**-1074
+
+
+def central_difference_gradient(f, theta, h=None):
+    """The gradient of the scalar ``f`` at ``theta``, entry by entry, by central differences.
+
+    The default step ``eps**(1/3) * max(1, |theta_i|)`` balances the O(h^2) truncation
+    against rounding; ``h`` may instead be a step, or a function of ``theta_i`` giving one.
+    Dividing by the step actually taken (``up - down``) removes the step's own rounding.
+    """
+    theta = np.array(theta, dtype=float)
+    g = np.zeros_like(theta)
+    for i in np.ndindex(theta.shape):
+        if h is None:
+            step = EPS ** (1 / 3) * max(1.0, abs(theta[i]))
+        else:
+            step = h(theta[i]) if callable(h) else h
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        g[i] = (f(up) - f(down)) / (up[i] - down[i])
+    return g
+
+
+def relative_error(g, g_fd):
+    """``|g - g_fd| / max(|g|, |g_fd|)``, safe when both are zero."""
+    g, g_fd = np.asarray(g, dtype=float), np.asarray(g_fd, dtype=float)
+    return np.linalg.norm(g - g_fd) / max(np.linalg.norm(g), np.linalg.norm(g_fd), SMALLEST_NORMAL)

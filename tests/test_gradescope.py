@@ -11,13 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import SUBMISSIONS
 
 from autograder.gradescope import build_zip
 from autograder.runner import system
 
 pytestmark = pytest.mark.skipif(not system.LINUX, reason="the sandbox needs Linux")
 
-SUBMISSIONS = Path(__file__).parent / "submissions"
 NAME = "sigmoid_exercise.ipynb"
 
 

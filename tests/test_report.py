@@ -6,11 +6,10 @@ import csv
 import io
 import json
 import os
-from html.parser import HTMLParser
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import SUBMISSIONS, assert_well_formed
 
 from autograder.grading import grade_submission, load_assignment, preload_modules
 from autograder.report import (
@@ -21,35 +20,6 @@ from autograder.report import (
     write_atomic,
 )
 from autograder.runner.pool import Limits, Sandbox
-
-SUBMISSIONS = Path(__file__).parent / "submissions"
-VOID = {"meta", "br", "img", "hr", "input", "link"}
-
-
-class _Checker(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.stack: list[str] = []
-        self.scripts = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.scripts += tag == "script"
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
-        self.stack.pop()
-
-
-def assert_well_formed(text: str) -> None:
-    """An HTML page whose tags all close in order, and without any script."""
-    assert text.startswith("<!DOCTYPE html>")
-    checker = _Checker()
-    checker.feed(text)
-    checker.close()
-    assert checker.stack == [], f"unclosed: {checker.stack}"
-    assert checker.scripts == 0
 
 
 @pytest.fixture(scope="module")

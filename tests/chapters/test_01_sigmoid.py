@@ -13,6 +13,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+from helpers import EPS, SMALLEST_SUBNORMAL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,9 +21,7 @@ from autograder.reference import logit, sigmoid, sigmoid_grad, softplus
 
 CHAPTER = Path(__file__).resolve().parents[2] / "chapters" / "01_sigmoid" / "sigmoid.md"
 DPS = 50
-EPS = float(np.finfo(np.float64).eps)  # 2**-52
 EPS32 = float(np.finfo(np.float32).eps)  # 2**-23
-TINY = float(np.finfo(np.float64).smallest_subnormal)  # 2**-1074
 LN2 = math.log(2)
 
 SETTINGS = settings(deadline=None, database=None, derandomize=True)
@@ -124,7 +123,7 @@ def test_reference_sigmoid_is_the_definition(x):
     s = sigmoid(x)
     exact = sigmoid_mp(x)
     # a few ulp relative, and subnormal results to within their (absolute) spacing
-    assert abs(float(s) - float(exact)) <= 4 * EPS * float(exact) + 2 * TINY
+    assert abs(float(s) - float(exact)) <= 4 * EPS * float(exact) + 2 * SMALLEST_SUBNORMAL
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 3, 4)])
@@ -318,7 +317,7 @@ def test_logit_of_sigmoid_is_the_identity_up_to_the_resolution_of_sigma(x):
 def test_sigmoid_of_logit_is_the_identity(p):
     y = logit(p)
     # an error of a few ulp of |y| in y is a relative error of the same size in sigma(y)
-    assert abs(sigmoid(y) - p) <= 4 * EPS * (1 + abs(y)) * p + 2 * TINY
+    assert abs(sigmoid(y) - p) <= 4 * EPS * (1 + abs(y)) * p + 2 * SMALLEST_SUBNORMAL
 
 
 def test_round_trip_limits_quoted_in_the_text():
@@ -333,7 +332,7 @@ def test_round_trip_limits_quoted_in_the_text():
 @given(finite_floats(0.5, 1 - 2.0**-53))
 def test_logit_is_odd_about_one_half(p):
     # 1 - p is exact for p >= 1/2
-    assert logit(1 - p) == pytest.approx(-logit(p), rel=4 * EPS, abs=4 * EPS * TINY)
+    assert logit(1 - p) == pytest.approx(-logit(p), rel=4 * EPS, abs=4 * EPS * SMALLEST_SUBNORMAL)
 
 
 def test_log_odds_readings():
@@ -404,7 +403,7 @@ def test_naive_value_at_minus_710_is_zero_but_the_true_value_is_subnormal():
     assert 4.47e-309 < exact < 4.48e-309
     assert math.exp(-709.78) == pytest.approx(5.6e-309, rel=0.01)
     assert sigmoid(-710.0) > 0
-    assert abs(sigmoid(-710.0) - float(exact)) <= 2 * TINY
+    assert abs(sigmoid(-710.0) - float(exact)) <= 2 * SMALLEST_SUBNORMAL
 
 
 def test_second_form_gives_nan_for_large_positive_x():
@@ -465,7 +464,9 @@ def test_no_floating_point_error_on_extreme_inputs(f, dtype):
 
 
 def test_logit_has_no_floating_point_error_inside_the_open_interval():
-    p = np.array([TINY, 1e-300, 1e-8, 0.25, np.nextafter(0.5, 0), 0.5, 0.75, 1 - 2.0**-53])
+    p = np.array(
+        [SMALLEST_SUBNORMAL, 1e-300, 1e-8, 0.25, np.nextafter(0.5, 0), 0.5, 0.75, 1 - 2.0**-53]
+    )
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         y = logit(p)
         y32 = logit(p[2:].astype(np.float32))

@@ -13,6 +13,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+from helpers import EPS, SMALLEST_SUBNORMAL
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
@@ -27,9 +28,7 @@ from autograder.reference import (
 
 CHAPTER = Path(__file__).resolve().parents[2] / "chapters" / "02_softplus" / "softplus.md"
 DPS = 50
-EPS = float(np.finfo(np.float64).eps)  # 2**-52
 EPS32 = float(np.finfo(np.float32).eps)  # 2**-23
-TINY = float(np.finfo(np.float64).smallest_subnormal)  # 2**-1074
 LN2 = math.log(2)
 
 SETTINGS = settings(deadline=None, database=None, derandomize=True)
@@ -111,7 +110,9 @@ def central_difference(x, h, dtype):
 def test_reference_softplus_is_the_definition_in_50_digits(x):
     with mpmath.workdps(DPS):
         exact = softplus_mp(x)
-        assert abs(mpmath.mpf(float(softplus(x))) - exact) <= 4 * EPS * exact + 2 * TINY
+        assert (
+            abs(mpmath.mpf(float(softplus(x))) - exact) <= 4 * EPS * exact + 2 * SMALLEST_SUBNORMAL
+        )
 
 
 @FEW
@@ -282,7 +283,10 @@ def test_reference_log_sigmoid_is_minus_softplus_of_minus_x_in_50_digits(x):
     with mpmath.workdps(DPS + 330):  # log(sigma(x)) for sigma(x) ~ 1 cancels up to 324 digits
         exact = mpmath.log(sigmoid_mp(x))
         assert abs(exact + softplus_mp(-x)) <= mpmath.mpf(10) ** -45 * abs(exact)
-        assert abs(mpmath.mpf(float(log_sigmoid(x))) - exact) <= 4 * EPS * abs(exact) + 2 * TINY
+        assert (
+            abs(mpmath.mpf(float(log_sigmoid(x))) - exact)
+            <= 4 * EPS * abs(exact) + 2 * SMALLEST_SUBNORMAL
+        )
 
 
 @SETTINGS
@@ -526,7 +530,7 @@ def test_stable_formula_is_within_two_eps_on_minus_60_60(dtype, eps):
 @given(finite_floats(-708.0, 1e300))
 def test_stable_formula_agrees_with_the_reference(x):
     assert float(softplus_stable(np.float64(x))) == pytest.approx(
-        float(softplus(x)), rel=4 * EPS, abs=2 * TINY
+        float(softplus(x)), rel=4 * EPS, abs=2 * SMALLEST_SUBNORMAL
     )
 
 
@@ -555,8 +559,10 @@ def test_log_sigmoid_naive_breaks_and_the_stable_form_does_not():
 def test_library_softplus_functions_agree_with_the_reference():
     x = np.concatenate([np.linspace(-745, 745, 14901), [-1e4, 1e4, -1e300, 1e300]])
     for other in [np.logaddexp(0, x), special.softplus(x)]:
-        np.testing.assert_allclose(other, softplus(x), rtol=4 * EPS, atol=2 * TINY)
-    np.testing.assert_allclose(special.log_expit(x), log_sigmoid(x), rtol=4 * EPS, atol=2 * TINY)
+        np.testing.assert_allclose(other, softplus(x), rtol=4 * EPS, atol=2 * SMALLEST_SUBNORMAL)
+    np.testing.assert_allclose(
+        special.log_expit(x), log_sigmoid(x), rtol=4 * EPS, atol=2 * SMALLEST_SUBNORMAL
+    )
 
 
 # ---------------------------------------------------------------- softplus-positive

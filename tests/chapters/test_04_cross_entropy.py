@@ -12,18 +12,17 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+from helpers import EPS, relative_error
+from helpers import central_difference_gradient as numerical_gradient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from numerics import central_difference_gradient as numerical_gradient
-from numerics import relative_error
 from scipy.optimize import minimize
 
 from autograder import reference as ref
 
 CHAPTER = Path(__file__).resolve().parents[2] / "chapters" / "04_cross_entropy" / "cross_entropy.md"
 DPS = 50
-EPS = np.finfo(np.float64).eps
 
 
 # ---------------------------------------------------------------- helpers

@@ -15,6 +15,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+from helpers import EPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -26,7 +27,6 @@ from autograder.reference import exponential_family as ef
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "chapters" / "05_exponential_family" / "exponential_family.md"
 DPS = 50
-EPS = np.finfo(np.float64).eps
 SETTINGS = settings(max_examples=60, deadline=None, database=None)
 mpf = mpmath.mpf
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+from helpers import EPS, central_difference_gradient, relative_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numerics import central_difference_gradient, relative_error
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
@@ -39,7 +39,6 @@ CHAPTER = (
     / "softmax_regression.md"
 )
 DPS = 50
-EPS = np.finfo(np.float64).eps
 L2 = 1e-3  # the chapter's lambda
 ETA, EPOCHS = 0.25, 500  # the chapter's learning rate and number of epochs
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import SUBMISSIONS
 from nbgrader_course import NbgraderCourse, fill_in, solution_sources
 
 from autograder.checks import ASSIGNMENTS
@@ -24,7 +24,7 @@ from autograder.course import SOLUTIONS
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).parent / "submissions"
+CORPUS = SUBMISSIONS
 AGREEMENT = [a for a in ("01_sigmoid", "04_cross_entropy") if a in ASSIGNMENTS]
 HONEST = sorted(
     s for s, e in json.loads((CORPUS / "expected.json").read_text()).items() if e["honest"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from helpers import SUBMISSIONS
 
 from autograder.checks import ASSIGNMENTS
 from autograder.grading import (
@@ -26,9 +26,6 @@ from autograder.runner.pool import CellReport as Cell
 
 def err(kind: str, message: str) -> CellError:
     return CellError(type="Error", message=message, traceback="", kind=kind)
-
-
-SUBMISSIONS = Path(__file__).parent / "submissions"
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ to be within 2 percentage points of scikit-learn's ``LogisticRegression`` on the
 
 import numpy as np
 import pytest
+from helpers import central_difference_gradient, relative_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numerics import central_difference_gradient, relative_error
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import leftover_processes, requires_view
 
 from autograder import reference
 from autograder.checks import Case, Function, call_case
@@ -23,31 +24,8 @@ from autograder.checks.core import CallError
 from autograder.grading import _to_wire
 from autograder.runner import system, wire
 from autograder.runner.pool import Limits, Sandbox, SandboxPool, Task
-from autograder.runner.zygote import MARKER
 
 pytestmark = pytest.mark.skipif(not system.LINUX, reason="the sandbox needs Linux")
-
-
-def leftover_processes(run_id: str | None = None, uids=(), sessions=()) -> list[str]:
-    """Processes that belong to a sandbox: by uid, by session or group, or a zygote's command."""
-    found = []
-    for info in system.process_table().values():
-        reasons = []
-        if info.uid in uids:
-            reasons.append(f"uid {info.uid}")
-        if info.sid in sessions or info.pgid in sessions:
-            reasons.append(f"session {info.sid}")
-        if run_id is not None:
-            try:
-                with open(f"/proc/{info.pid}/cmdline", "rb") as handle:
-                    words = handle.read().split(b"\0")
-            except OSError:
-                words = []
-            if MARKER.encode() in words and run_id.encode() in words:
-                reasons.append("a zygote of this run")
-        if reasons:
-            found.append(f"pid {info.pid} ({info.state}): {', '.join(reasons)}")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -322,12 +300,6 @@ def skip_unless_a_uid_can_run_python_without_a_view() -> None:
         pytest.skip(f"without a view, a worker's uid could not run Python from {hidden[0]}")
 
 
-def requires_view(outcome) -> None:
-    """Skip, saying why, where the machine cannot give workers their view."""
-    if not outcome.isolation.get("view", "").startswith("its own root"):
-        pytest.skip(f"no view here: {outcome.isolation.get('view')}")
-
-
 def test_files_stay_in_the_worker(sandbox, tmp_path):
     marker = f"autograder-test-{os.getpid()}"
     first = sandbox.run(
@@ -336,7 +308,7 @@ def test_files_stay_in_the_worker(sandbox, tmp_path):
             "import os\nprint(os.getcwd(), sorted(os.listdir('.')))"
         )
     )
-    requires_view(first)
+    requires_view(first.isolation)
     assert first.cells[0].error is None
     assert first.cells[0].output == "/tmp/submission ['here.txt']\n"
     second = sandbox.run(
@@ -605,7 +577,7 @@ def test_kill_everything_reaches_nothing_outside_the_submission(view):
         with Sandbox(Limits(timeout=3), namespaces=view, allow_no_view=not view) as box:
             outcome = box.run(task("import os, signal\nos.kill(-1, signal.SIGKILL)", "after = 1"))
             if view:
-                requires_view(outcome)
+                requires_view(outcome.isolation)
             assert outcome.ended == "finished", outcome.detail
             # In a PID namespace there is nobody to signal (ESRCH); outside one, Linux reports
             # success though every process it counted refused.

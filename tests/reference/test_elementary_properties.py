@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import EPS, SMALLEST_NORMAL
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -18,7 +19,6 @@ from autograder import reference as ref
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-EPS = np.finfo(np.float64).eps
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 
 
@@ -218,7 +218,7 @@ def test_log_softmax_is_log_of_softmax(z):
     # Where softmax is a normal number, log(s) has error <= its relative error
     # (4 + |z - m| + n/e) eps, plus the roundings of the log and of log_softmax.
     s, ls = ref.softmax(z), ref.log_softmax(z)
-    normal = s >= np.finfo(np.float64).tiny
+    normal = s >= SMALLEST_NORMAL
     tol = EPS * (8 + z.size + 2 * np.abs(ls))
     assert np.all(np.abs(np.log(s[normal]) - ls[normal]) <= tol[normal])
 

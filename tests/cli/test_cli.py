@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from helpers import SUBMISSIONS
 
 from autograder import reference as ref
 from autograder.checks.core import check, elementwise_cases
@@ -21,7 +22,6 @@ from autograder.grading import load_assignment
 from autograder.runner.pool import Limits, Sandbox
 from autograder.self_check import check_notebook, elementwise_probes
 
-SUBMISSIONS = Path(__file__).parent / "submissions"
 NAME = "sigmoid_exercise.ipynb"
 
 

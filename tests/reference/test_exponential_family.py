@@ -14,6 +14,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from helpers import EPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -25,7 +26,6 @@ from autograder.reference import exponential_family as ef
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-EPS = np.finfo(np.float64).eps
 MAX_ULP = 4
 VECTOR_EPS_FACTOR = 16
 SETTINGS = settings(max_examples=150, deadline=None, database=None)

@@ -16,15 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_report import assert_well_formed
-from test_sandbox import leftover_processes
+from helpers import SUBMISSIONS, assert_well_formed, leftover_processes
 
 from autograder.runner import system
 from autograder.runner.pool import Limits, Sandbox, Task
 
 pytestmark = pytest.mark.skipif(not system.LINUX, reason="the sandbox needs Linux")
 
-CORPUS = Path(__file__).parent / "submissions"
+CORPUS = SUBMISSIONS
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
 SEED = 20260101
 OUTSIDE = [Path("/tmp/autograder-corpus-was-here"), Path.home() / "autograder-corpus-was-here"]

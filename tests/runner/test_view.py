@@ -27,7 +27,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, as_nobody, copy_course, python_for_everyone, runtime_environment
+from helpers import (
+    HOSTILE,
+    ROOT,
+    as_nobody,
+    copy_course,
+    python_for_everyone,
+    requires_view,
+    runtime_environment,
+)
 
 from autograder.runner import system, view
 from autograder.runner.pool import PACKAGE_DIR, Limits, Sandbox, Task
@@ -35,7 +43,6 @@ from autograder.runner.pool import PACKAGE_DIR, Limits, Sandbox, Task
 pytestmark = pytest.mark.skipif(not system.LINUX, reason="the view needs Linux")
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root, as grading does")
 
-HOSTILE = ROOT / "tests" / "hostile"
 EXPECTED = json.loads((HOSTILE / "expected.json").read_text())
 MARK = "autograder-hostile-mark"
 QUEUE = b"/autograder-hostile"
@@ -244,8 +251,7 @@ def sandbox():
 def seen_in_view(sandbox: Sandbox, source: str):
     """What the cell ``source`` prints as JSON, run in a worker's view (skip where none)."""
     outcome = sandbox.run(Task(cells=[{"index": 1, "source": source}]))
-    if not outcome.isolation.get("view", "").startswith("its own root"):
-        pytest.skip(f"no view here: {outcome.isolation.get('view')}")
+    requires_view(outcome.isolation)
     assert outcome.cells[0].error is None, outcome.cells[0].error
     return json.loads(outcome.cells[0].output)
 
