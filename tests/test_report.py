@@ -85,10 +85,11 @@ def test_feedback_escapes_what_students_wrote_and_hides_hidden_inputs(graded):
     flawed = next(r for r in results if r.student_id == "textbook-sigmoid")
     page = feedback_html(flawed, assignment)
     assert_well_formed(page)
-    for check in flawed.checks:
-        if check.visibility == "hidden" and not check.passed:
-            assert check.message.splitlines()[0] not in page
-            assert "raised FloatingPointError" in page
+    failed_hidden = [c for c in flawed.checks if c.visibility == "hidden" and not c.passed]
+    assert failed_hidden, "the textbook sigmoid fails a hidden check (else nothing is shown)"
+    for check in failed_hidden:
+        assert check.message.splitlines()[0] not in page
+        assert "raised FloatingPointError" in page
 
 
 def test_feedback_reports_what_was_not_run(graded):

@@ -11,6 +11,7 @@ Nothing here needs Playwright at import time, so the module imports where it is 
 from __future__ import annotations
 
 import re
+import struct
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -449,4 +450,36 @@ def axe_problems(target: Any, axe_script: Path, ignored: dict[str, str] | None =
             f"axe {violation['impact']} {violation['id']}: {violation['help']} "
             f"({violation['count']} elements, e.g. {violation['nodes']})"
         )
+    return problems
+
+
+#: A page's screenshot shows text, figures and a menu, anti-aliased: hundreds of colours. One
+#: with this many or fewer is blank (one colour) or nearly so.
+BLANK_COLOURS = 16
+
+
+def screenshot_problems(path: Path, viewport: dict) -> list[str]:
+    """A full-page PNG screenshot taken at ``viewport``: as wide as the viewport, at least as
+    tall, and not blank (more than ``BLANK_COLOURS`` colours)."""
+    from PIL import Image
+
+    data = path.read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return [f"{path.name}: not a PNG file"]
+    width, height = struct.unpack(">II", data[16:24])
+    problems = []
+    if width != viewport["width"]:
+        problems.append(f"{path.name}: {width} px wide, the viewport {viewport['width']} px")
+    if height < viewport["height"]:
+        problems.append(
+            f"{path.name}: {height} px tall, less than the viewport's {viewport['height']}"
+        )
+    with Image.open(path) as image:
+        if image.size != (width, height):
+            problems.append(
+                f"{path.name}: the header says {width}x{height}, the image {image.size}"
+            )
+        colours = image.convert("RGB").getcolors(maxcolors=BLANK_COLOURS)
+    if colours is not None:
+        problems.append(f"{path.name}: blank: {len(colours)} colour(s)")
     return problems

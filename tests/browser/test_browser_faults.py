@@ -18,6 +18,8 @@ import pytest
 from . import browser_checks as checks
 from .browser_site import serve, toc_docnames
 
+pytestmark = pytest.mark.book  # the built website (make book)
+
 #: The page the faults are planted in: the first exercise page (math, code and links, and
 #: quick to load), else the first chapter page.
 PAGE = sorted(
@@ -154,3 +156,31 @@ def test_axe_catches_a_button_without_a_name(browser, scratch_url: str, axe: Pat
     finally:
         visit.page.context.close()
     assert any("button-name" in problem for problem in problems), problems
+
+
+def test_the_screenshot_check_catches_a_blank_or_cut_screenshot(
+    browser, scratch_url: str, tmp_path: Path
+):
+    """Planted: a screenshot of the wrong width, one cut short, and one of a blank page."""
+    visit = open_planted(browser, scratch_url, "none", checks.DESKTOP)
+    try:
+        whole = tmp_path / "whole.png"
+        visit.page.screenshot(path=str(whole), full_page=True)
+        assert checks.screenshot_problems(whole, checks.DESKTOP) == []
+        problems = checks.screenshot_problems(whole, checks.PHONE)
+        assert any("px wide, the viewport 375 px" in p for p in problems), problems
+        cut = tmp_path / "cut.png"
+        visit.page.screenshot(path=str(cut), clip={"x": 0, "y": 0, "width": 1280, "height": 200})
+        problems = checks.screenshot_problems(cut, checks.DESKTOP)
+        assert any("200 px tall" in p for p in problems), problems
+        visit.page.evaluate("() => { document.documentElement.innerHTML = '<body></body>'; }")
+        blank = tmp_path / "blank.png"
+        visit.page.screenshot(path=str(blank), full_page=True)
+        problems = checks.screenshot_problems(blank, checks.DESKTOP)
+        assert any("blank" in p for p in problems), problems
+    finally:
+        visit.page.context.close()
+    (tmp_path / "text.png").write_text("not an image")
+    assert checks.screenshot_problems(tmp_path / "text.png", checks.DESKTOP) == [
+        "text.png: not a PNG file"
+    ]

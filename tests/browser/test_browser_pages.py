@@ -15,6 +15,8 @@ import pytest
 from . import browser_checks as checks
 from .browser_site import toc_docnames
 
+pytestmark = pytest.mark.book  # the built website (make book)
+
 #: axe-core rules not counted, with the reason.  Empty: the site passes every rule.
 IGNORED_AXE_RULES: dict[str, str] = {}
 
@@ -80,7 +82,10 @@ def test_phone_layout_loads_without_javascript_errors(phone: checks.Visit):
 
 def test_screenshots(desktop: checks.Visit, phone: checks.Visit, docname: str, screenshots: Path):
     stem = docname.replace("/", "__")
-    for name, visit in (("desktop", desktop), ("phone", phone)):
+    for name, visit, viewport in (
+        ("desktop", desktop, checks.DESKTOP),
+        ("phone", phone, checks.PHONE),
+    ):
         path = screenshots / f"{stem}-{name}.png"
         visit.page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 0
+        assert_no_problems(checks.screenshot_problems(path, viewport))

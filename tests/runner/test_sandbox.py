@@ -505,19 +505,48 @@ def test_without_namespaces_stragglers_are_still_reaped():
         assert not leftover_processes(sessions=[outcome.pid], uids=uids)
 
 
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """How many of the (start, end) intervals were open at the same moment, at most."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = most = 0
+    for _, change in events:  # at a tie an end (-1) sorts first: touching is not overlapping
+        running += change
+        most = max(most, running)
+    return most
+
+
+def test_most_at_once_counts_overlaps_only():
+    assert most_at_once([(0, 1), (1, 2), (2, 3)]) == 1  # one after another
+    assert most_at_once([(0, 2), (1, 3), (2.5, 4)]) == 2
+    assert most_at_once([(0, 5), (1, 2), (1.5, 3)]) == 3
+
+
+def pool_runs(slots: int, items: list[int]) -> tuple[str, dict]:
+    """Run a short sleeping task per item in a pool of ``slots``; each prints when it ran."""
+    source = "import time\nstart = time.time()\ntime.sleep(0.4)\nprint(start, time.time())\n"
+    with SandboxPool(slots, limits=Limits(timeout=3)) as pool:
+        results = dict(pool.map_unordered(lambda box, n: box.run(task(source + f"n = {n}")), items))
+    return pool.run_id, results
+
+
 def test_a_pool_grades_in_parallel_and_leaves_nothing():
-    with SandboxPool(2, limits=Limits(timeout=3)) as pool:
-        run_id = pool.run_id
-        items = list(range(6))
-        results = dict(
-            pool.map_unordered(
-                lambda box, n: box.run(task(f"import time\ntime.sleep(0.2)\nn = {n}")), items
-            )
-        )
+    items = list(range(6))
+    run_id, results = pool_runs(2, items)
     assert sorted(results) == items
     assert all(o.ended == "finished" for o in results.values())
+    # Two submissions ran at the same time: their sandboxes' intervals overlap.
+    intervals = [tuple(map(float, o.cells[0].output.split())) for o in results.values()]
+    assert most_at_once(intervals) == 2, intervals
     # A uid per slot as root; the grader's (recorded as None) otherwise.
     assert len({o.uid for o in results.values()}) == (2 if os.geteuid() == 0 else 1)
+    assert not leftover_processes(run_id)
+
+
+def test_a_pool_of_one_slot_is_seen_running_one_at_a_time():
+    """Planted: one slot, so the overlap the test above asks for cannot happen."""
+    run_id, results = pool_runs(1, list(range(4)))
+    intervals = [tuple(map(float, o.cells[0].output.split())) for o in results.values()]
+    assert most_at_once(intervals) == 1, intervals
     assert not leftover_processes(run_id)
 
 

@@ -38,9 +38,75 @@ from autograder.runner.worker import to_plain
     ],
 )
 def test_values_round_trip_with_their_types(value):
-    back = wire.decode(wire.encode(value))
-    assert type(back) is type(value)
-    assert back == value or (isinstance(value, dict) and back.keys() == value.keys())
+    assert_same(wire.decode(wire.encode(value)), value)
+
+
+def assert_same(got, expected, where: str = "value") -> None:
+    """``got`` is ``expected``, down to every type: containers entry by entry, NumPy arrays
+    by dtype, shape and ``np.array_equal``, scalars by ``==`` (NaN equal to NaN)."""
+    assert type(got) is type(expected), f"{where}: {type(got)} is not {type(expected)}"
+    if isinstance(expected, dict):
+        assert list(got) == list(expected), f"{where}: keys {list(got)} != {list(expected)}"
+        for key in expected:
+            assert_same(got[key], expected[key], f"{where}[{key!r}]")
+    elif isinstance(expected, list | tuple):
+        assert len(got) == len(expected), f"{where}: length {len(got)} != {len(expected)}"
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            assert_same(g, e, f"{where}[{i}]")
+    elif isinstance(expected, np.ndarray):
+        assert (got.dtype, got.shape) == (expected.dtype, expected.shape), where
+        assert np.array_equal(got, expected, equal_nan=expected.dtype.kind in "fc"), where
+    elif isinstance(expected, wire.FunctionRef):
+        assert (got.name, got.of) == (expected.name, expected.of), where
+        assert_same(got.bound, expected.bound, f"{where}.bound")
+    elif isinstance(expected, float | complex | np.inexact) and expected != expected:
+        assert got != got, f"{where}: {got!r} is not NaN"
+    else:
+        assert got == expected, f"{where}: {got!r} != {expected!r}"
+
+
+@pytest.mark.parametrize(
+    ("got", "expected"),
+    [
+        ({"a": 1, "b": [np.float32(2)]}, {"a": 1, "b": [np.float32(3)]}),
+        ({"a": 1, "b": [np.float32(2)]}, {"a": 1, "b": [np.float64(2)]}),
+        ({"a": 1, "b": [np.float32(2)]}, {"b": [np.float32(2)], "a": 1}),
+        ({"a": np.arange(3.0)}, {"a": np.arange(3)}),
+        ({"a": np.arange(3.0)}, {"a": np.arange(1.0, 4.0)}),
+        ([1, [2, (3,)]], [1, [2, [3]]]),
+        (wire.FunctionRef("f", "student", (np.int64(3),)), wire.FunctionRef("f", "student", (3,))),
+    ],
+    ids=[
+        "dict-value",
+        "dict-value-type",
+        "dict-order",
+        "array-dtype",
+        "array-values",
+        "nested-type",
+        "bound-type",
+    ],
+)
+def test_a_round_trip_that_changes_a_value_inside_is_caught(got, expected):
+    """Planted: what the old check let through (a dict with the same keys, other values)."""
+    with pytest.raises(AssertionError):
+        assert_same(got, expected)
+
+
+def test_a_decoder_that_loses_a_dicts_values_fails_the_round_trip(monkeypatch):
+    """Planted: a decoder that keeps a dict's keys but turns its values into plain floats."""
+    real = wire.decode
+
+    def lossy(data):
+        value = real(data)
+        if isinstance(value, dict):
+            return {
+                k: [float(x) for x in v] if isinstance(v, list) else v for k, v in value.items()
+            }
+        return value
+
+    monkeypatch.setattr(wire, "decode", lossy)
+    with pytest.raises(AssertionError, match=r"value\['b'\]\[0\]"):
+        test_values_round_trip_with_their_types({"a": 1, "b": [np.float32(2)]})
 
 
 def test_nan_round_trips():
