@@ -1,7 +1,9 @@
 # Two commands do everything on a fresh machine with Python 3.11+ and make:
 #   make book   build the website into _build/html
-#   make test   build it, then run the whole test suite
-# Both create .venv and install the pinned dependencies when needed.
+#   make test   build it, then run the whole test suite (in parallel, one worker per core)
+# Both create .venv and install the pinned dependencies when needed. While developing:
+#   make check  lint, then the fast tests only (no website, no browser, no nbgrader, nothing
+#               marked slow): under a minute on two cores, and no need for make book first
 
 PYTHON ?= python3
 VENV := .venv
@@ -31,7 +33,11 @@ $(error $(PYTHON_PROBLEM))
 endif
 endif
 
-.PHONY: setup book test lint serve exercises clean browser-setup bench
+# pytest-xdist: one worker per core. loadgroup keeps the tests that share a costly fixture on
+# one worker (tests/conftest.py says which), so that each such fixture is built once.
+PARALLEL := -n auto --dist loadgroup
+
+.PHONY: setup book test check lint serve exercises clean browser-setup bench
 
 setup: $(STAMP)
 
@@ -54,7 +60,10 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 test: lint book browser-setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
+
+check: lint
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow and not book"
 
 # The browser tests (tests/browser/) drive Debian's Chromium: Playwright's own browser download
 # is not used. As root on Debian it is installed when missing; anywhere else, or if the

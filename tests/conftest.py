@@ -1,5 +1,6 @@
 """Test-suite settings and fixtures shared by every test module."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -46,3 +47,96 @@ def student_clone():
     subprocess.run(["chown", "-R", f"{UNPRIVILEGED}:{UNPRIVILEGED}", home], check=True)
     yield clone
     shutil.rmtree(home, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- running in parallel
+#
+# ``-n N --dist loadgroup`` (pytest-xdist) keeps each group of tests on one worker. pytest-xdist
+# 3.8 names a test's group in its node id, which pytest 9 no longer lets a plugin change; so
+# here each worker writes the groups of the tests it collected to a file, and the controller's
+# scheduler reads them when it hands out the tests.
+
+#: Session fixtures worth building once per run: tests that use them share a worker.
+EXPENSIVE_SESSION_FIXTURES = {"student_clone"}
+
+
+def xdist_group(item: pytest.Item) -> str | None:
+    """Which tests must share a worker, so that a costly fixture is built once: the tests of a
+    module that use its module-scoped fixtures (one group per parameter of a parametrized one,
+    so that those spread), and the users of an expensive session fixture; or the group an
+    ``xdist_group`` mark names. Any other test goes wherever a worker is free (None)."""
+    mark = item.get_closest_marker("xdist_group")
+    if mark is not None:
+        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures is None:
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    module_scoped, session_scoped = [], []
+    for name in fixtures.names_closure:
+        definitions = fixtures.name2fixturedefs.get(name)
+        if not definitions:
+            continue
+        scope = definitions[-1].scope
+        if scope == "module":
+            module_scoped.append(name)
+        elif scope == "session" and name in EXPENSIVE_SESSION_FIXTURES:
+            session_scoped.append(name)
+    if session_scoped:
+        return "+".join(sorted(session_scoped))
+    if module_scoped:
+        split = [f"{name}={params[name]}" for name in sorted(module_scoped) if name in params]
+        return item.nodeid.split("::")[0] + "".join(f"({s})" for s in split)
+    return None
+
+
+#: The folder the workers write their groups to (on the controller).
+GROUPS = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("dist", "no") == "loadgroup" and not hasattr(config, "workerinput"):
+        config.stash[GROUPS] = Path(tempfile.mkdtemp(prefix="pytest-groups-"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if GROUPS in config.stash:
+        shutil.rmtree(config.stash[GROUPS], ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """The controller tells each worker where to write its groups."""
+    node.workerinput["groups_folder"] = str(node.config.stash[GROUPS])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workerinput = getattr(config, "workerinput", {})
+    if "groups_folder" in workerinput:
+        groups = {item.nodeid: xdist_group(item) for item in items}
+        path = Path(workerinput["groups_folder"]) / f"{workerinput['workerid']}.json"
+        path.write_text(json.dumps({k: v for k, v in groups.items() if v is not None}))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if GROUPS not in config.stash:
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    folder = config.stash[GROUPS]
+
+    class GroupScheduling(LoadScopeScheduling):
+        """Load scheduling whose units are the groups the workers wrote (else single tests)."""
+
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:  # every worker has collected: read what they wrote once
+                self.groups = {}
+                for path in sorted(folder.glob("*.json")):
+                    self.groups.update(json.loads(path.read_text()))
+            group = self.groups.get(nodeid)
+            return nodeid if group is None else f"group {group}"
+
+    return GroupScheduling(config, log)

@@ -14,6 +14,8 @@ import yaml
 
 from autograder.course import ROOT
 
+pytestmark = pytest.mark.book  # the built website (make book)
+
 HTML = ROOT / "_build" / "html"
 
 

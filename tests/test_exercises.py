@@ -13,8 +13,6 @@ from autograder.checks import ASSIGNMENTS, Function
 from autograder.course import CHAPTERS, SOLUTIONS
 from autograder.exercises import differences, strip_hidden_tests
 
-pytestmark = pytest.mark.slow
-
 
 def nbgrader_cells(notebook):
     return [
@@ -31,11 +29,13 @@ def test_every_assignment_has_checks_and_a_solution():
     assert folders == sorted(ASSIGNMENTS)
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_committed_student_notebooks_are_generated_from_solutions(assignment):
     assert differences(assignment) == []
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment
 def test_a_changed_solution_is_reported(tmp_path):
     """Plant a fault: edit a solution, and the committed student notebook no longer matches."""
     assignment, path = solution_notebooks()[0]
@@ -107,6 +107,7 @@ def test_visible_examples_match_the_check_definitions(assignment, path):
         for c in ASSIGNMENTS[assignment]
         if c.visibility == "visible" and all(case.judge is None for case in c.cases(0))
     }
+    assert checks, f"{assignment} has no visible check with examples: nothing is compared"
     seen = set()
     for cell, meta in nbgrader_cells(notebook):
         if meta["grade_id"] in checks:

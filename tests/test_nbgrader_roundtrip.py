@@ -89,32 +89,35 @@ FLAWED = {
 }
 
 
+@pytest.fixture(scope="module", params=sorted(ASSIGNMENTS))
+def assignment(request) -> str:
+    """One assignment at a time: each gets a course of its own, so that they can run apart."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Release, submit three students per assignment, and autograde, once for the module."""
-    course = NbgraderCourse(tmp_path_factory.mktemp("course"), sorted(ASSIGNMENTS))
-    for assignment in sorted(ASSIGNMENTS):
-        released = course.release(assignment)
-        complete, untouched, flawed = {}, {}, {}
-        for name, notebook in released.items():
-            solution = nbformat.read(SOLUTIONS / assignment / name, as_version=4)
-            answers = solution_sources(solution)
-            complete[name] = fill_in(notebook, answers)
-            untouched[name] = notebook
-            flawed[name] = fill_in(notebook, answers | FLAWED[assignment]["answers"])
-        course.submit("complete", assignment, complete)
-        course.submit("untouched", assignment, untouched)
-        course.submit("flawed", assignment, flawed)
-        course.autograde(assignment)
+def graded(assignment, tmp_path_factory):
+    """Release, submit three students, and autograde ``assignment``, once for its tests."""
+    course = NbgraderCourse(tmp_path_factory.mktemp(f"course-{assignment}"), [assignment])
+    released = course.release(assignment)
+    complete, untouched, flawed = {}, {}, {}
+    for name, notebook in released.items():
+        solution = nbformat.read(SOLUTIONS / assignment / name, as_version=4)
+        answers = solution_sources(solution)
+        complete[name] = fill_in(notebook, answers)
+        untouched[name] = notebook
+        flawed[name] = fill_in(notebook, answers | FLAWED[assignment]["answers"])
+    course.submit("complete", assignment, complete)
+    course.submit("untouched", assignment, untouched)
+    course.submit("flawed", assignment, flawed)
+    course.autograde(assignment)
     return course
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_every_assignment_has_a_flawed_answer(assignment):
     assert assignment in FLAWED
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_solutions_get_full_marks(graded, assignment):
     score, max_score = graded.scores(assignment)["complete"]
     expected_max = sum(check.points for check in ASSIGNMENTS[assignment])
@@ -122,14 +125,12 @@ def test_solutions_get_full_marks(graded, assignment):
     assert score == max_score
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_untouched_notebook_gets_zero(graded, assignment):
     score, max_score = graded.scores(assignment)["untouched"]
     assert max_score > 0
     assert score == 0
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_flawed_answer_scores_strictly_between(graded, assignment):
     score, max_score = graded.scores(assignment)["flawed"]
     assert 0 < score < max_score

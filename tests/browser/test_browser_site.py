@@ -18,6 +18,8 @@ from autograder.exercises import strip_hidden_tests
 from . import browser_checks as checks
 from .browser_site import ROOT, toc_docnames
 
+pytestmark = pytest.mark.book  # the built website (make book)
+
 PAGES = toc_docnames()
 EXERCISES = [d for d in PAGES if d.startswith("chapters/") and d.endswith("_exercise")]
 SOLUTIONS = [d for d in PAGES if d.startswith("solutions/")]

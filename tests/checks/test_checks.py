@@ -345,6 +345,7 @@ def test_call_case_turns_warnings_into_errors_but_allows_underflow():
         call_case(lambda x: np.log(x * 0), case)
 
 
+@pytest.mark.slow  # trains softmax regression on the digits, many times
 def test_the_accuracy_check_leaves_a_correct_trainer_a_wide_margin():
     """A correct trainer must practically never fail the hidden accuracy check: over 30 random
     splits its accuracy has a mean and a spread that put the threshold at least 5 standard
