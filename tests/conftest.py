@@ -94,8 +94,17 @@ def xdist_group(item: pytest.Item) -> str | None:
 GROUPS = pytest.StashKey[Path]()
 
 
+#: NumPy's BLAS starts a thread per core in every process; with a worker per core they would
+#: fight over the cores (OpenBLAS spins while it waits), so each worker keeps to one.
+ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("dist", "no") == "loadgroup" and not hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput") or config.getoption("dist", "no") == "no":
+        return
+    for variable in ONE_THREAD:  # the workers, started after this, inherit them
+        os.environ.setdefault(variable, "1")
+    if config.getoption("dist") == "loadgroup":
         config.stash[GROUPS] = Path(tempfile.mkdtemp(prefix="pytest-groups-"))
 
 
@@ -111,11 +120,25 @@ def pytest_configure_node(node) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a worker: write the groups, and put the long work first (the tests marked slow and
+    their groups, then the other groups, then single tests), so that the two workers end
+    together rather than one of them on a long test while the other waits."""
     workerinput = getattr(config, "workerinput", {})
-    if "groups_folder" in workerinput:
-        groups = {item.nodeid: xdist_group(item) for item in items}
-        path = Path(workerinput["groups_folder"]) / f"{workerinput['workerid']}.json"
-        path.write_text(json.dumps({k: v for k, v in groups.items() if v is not None}))
+    if "groups_folder" not in workerinput:
+        return
+    groups = {item.nodeid: xdist_group(item) for item in items}
+    slow = {item.nodeid for item in items if item.get_closest_marker("slow")}
+    slow_groups = {groups[nodeid] for nodeid in slow} - {None}
+
+    def rank(item: pytest.Item) -> int:
+        group = groups[item.nodeid]
+        if item.nodeid in slow or group in slow_groups:
+            return 0
+        return 1 if group is not None else 2
+
+    items.sort(key=rank)  # stable: every worker gets the same order, groups stay together
+    path = Path(workerinput["groups_folder"]) / f"{workerinput['workerid']}.json"
+    path.write_text(json.dumps({k: v for k, v in groups.items() if v is not None}))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -139,4 +162,5 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
             group = self.groups.get(nodeid)
             return nodeid if group is None else f"group {group}"
 
+    config.option.loadscopereorder = False  # hand the work out in the order collected
     return GroupScheduling(config, log)
