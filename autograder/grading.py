@@ -40,9 +40,10 @@ FORBIDDEN = (GRADING_PACKAGE,)
 #: Every status, most severe first: a submission's status is the first that applies.
 STATUSES: dict[str, str] = {
     "missing": "no notebook with the expected name was submitted",
+    # A file over the size limit is not read at all: what it holds is not known.
+    "too-large": "the notebook file is too large to read",
     "not-a-notebook": "the submitted file is not a Jupyter notebook",
     "corrupt-notebook": "the notebook file is empty, cut short or malformed",
-    "too-large": "the notebook file is too large to read",
     "imports-autograder": "the code imports the grading package: every check scores 0",
     "timeout": "the code ran past its time limit; only what finished in time counts",
     "memory": "the code ran out of its memory limit",

@@ -115,8 +115,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
-    """The controller tells each worker where to write its groups."""
-    node.workerinput["groups_folder"] = str(node.config.stash[GROUPS])
+    """The controller tells each worker where to write its groups (with ``--dist loadgroup``)."""
+    if GROUPS in node.config.stash:
+        node.workerinput["groups_folder"] = str(node.config.stash[GROUPS])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

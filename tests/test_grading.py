@@ -296,11 +296,6 @@ def test_a_reordered_status_table_is_caught(monkeypatch):
     ],
     ids=["not-json", "cut-short"],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograder/notebook.py's read_notebook says too-large before it looks at the "
-    "content, though STATUSES ranks not-a-notebook and corrupt-notebook above too-large",
-)
 def test_a_notebook_too_large_and_unreadable_gets_the_first_status_that_applies(
     assignment, tmp_path, content, reading
 ):

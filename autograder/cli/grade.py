@@ -86,14 +86,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.jobs > MAX_JOBS:
         parser.error(f"--jobs is at most {MAX_JOBS}")
     out = args.out.resolve()
+    try:  # before anything is made: a usage error leaves no output folder behind
+        found = survey(submitted, out, args.assignment)
+    except KeyError as exc:
+        parser.error(exc.args[0])
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         parser.error(f"cannot write to {out}: {exc.strerror or exc}")
-    try:
-        found = survey(submitted, out, args.assignment)
-    except KeyError as exc:
-        parser.error(exc.args[0])
     for unknown in found.unknown:
         print(f"note: {unknown} is not a known assignment: not graded", file=sys.stderr)
     assignments = [load_assignment(i, args.solutions) for i in found.assignment_ids]

@@ -13,7 +13,7 @@ terms.  Gradual underflow of a tiny result to a subnormal number or to zero is t
 correctly rounded answer, so it is allowed silently inside every function.
 
 The accuracy of each function is stated in its Notes and checked against 50-digit
-``mpmath`` in ``tests/test_reference_accuracy.py``.
+``mpmath`` in ``tests/reference/test_elementary_accuracy.py``.
 
 Checks and notebooks name every function here, in one flat namespace
 (``reference.sigmoid``, ``reference.softmax_regression_fit``).  They are written in

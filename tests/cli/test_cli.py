@@ -49,10 +49,12 @@ def autograder(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
         ["gradescope", "99_nothing", "--out", "x.zip"],
     ],
 )
-def test_usage_errors_exit_2(args):
-    completed = autograder(*args)
+def test_usage_errors_exit_2(args, tmp_path):
+    (tmp_path / "README.md").write_text("not a notebook\n")
+    completed = autograder(*args, cwd=tmp_path)
     assert completed.returncode == 2, completed.stderr
     assert "usage:" in completed.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]  # nothing was made
 
 
 def make_class(root: Path, students: dict[str, str]) -> Path:
