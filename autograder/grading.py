@@ -14,7 +14,6 @@ comparison: it only ever sees plain numbers and arrays.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Literal
 
 from autograder import course
 from autograder.checks import ASSIGNMENTS, Case, Check, Function, describe_input, mismatch
+from autograder.checks.core import stable_hash
 from autograder.notebook import (
     CodeCell,
     NotebookProblem,
@@ -184,11 +184,6 @@ def open_sandboxes(
 # --------------------------------------------------------------------------- seeds
 
 
-def stable_hash(text: str) -> int:
-    """A 64-bit hash of ``text`` that is the same in every process and on every machine."""
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
 def seed_for(run_seed: int, student_id: str, assignment_id: str, check_name: str) -> list[int]:
     """The seed of one check's cases for one student: a SeedSequence entropy list.
 
@@ -341,13 +336,28 @@ def _missing_message(assignment: Assignment, path: Path | None) -> str:
     return f"{expected}; the folder is empty"
 
 
-def build_task(
-    assignment: Assignment,
-    cells: list[CodeCell],
-    checks_and_cases: Sequence[tuple[str, str, list[Case], str]],
-) -> Task:
-    """The runner's task: the cells, then one group of calls per (name, function, cases,
-    visibility).
+@dataclass(frozen=True)
+class Asked:
+    """What the worker is asked for one check: ``name``'s cases, on ``target``, the student's
+    function (or, for a value check, the variable holding their answer)."""
+
+    name: str
+    target: str
+    cases: list[Case]
+    visibility: str = "hidden"
+    kind: str = "call"
+
+    @classmethod
+    def of(cls, assignment: Assignment, chosen: Check, cases: list[Case]) -> Asked:
+        return cls(
+            chosen.name, assignment.function_of(chosen), cases, chosen.visibility, chosen.kind
+        )
+
+
+def build_task(assignment: Assignment, cells: list[CodeCell], asked: Sequence[Asked]) -> Task:
+    """The runner's task: the cells, then one group of calls per check asked.
+
+    A value check's group asks for the variable's value instead of calling it.
 
     Calls of a hidden check follow :func:`autograder.checks.call_case`, as the hidden
     test cells do under nbgrader.  Calls of a visible check follow the notebook's visible
@@ -358,18 +368,19 @@ def build_task(
     """
     groups = [
         {
-            "name": name,
-            "function": function,
-            "warnings": "as-shown" if visibility == "visible" else "strict",
+            "name": one.name,
+            "function": one.target,
+            "kind": one.kind,
+            "warnings": "as-shown" if one.visibility == "visible" else "strict",
             "cases": [
                 {
                     "args": tuple(_to_wire(a) for a in case.args),
                     "kwargs": {k: _to_wire(v) for k, v in case.kwargs.items()},
                 }
-                for case in cases
+                for case in one.cases
             ],
         }
-        for name, function, cases, visibility in checks_and_cases
+        for one in asked
     ]
     return Task(
         cells=[{"index": c.index, "source": c.source} for c in cells],
@@ -383,6 +394,14 @@ def _to_wire(value: Any) -> Any:
         bound = tuple(_to_wire(b) for b in getattr(value, "bound", ()))
         return wire.FunctionRef(value.name, value.of, bound)
     return value
+
+
+def cases_of(chosen: Check, run_seed: int, student_id: str, assignment_id: str) -> list[Case]:
+    """A check's cases for one student: drawn from the run's seed, or, for a per-student
+    question whose parameters the notebook showed the student, from their id alone."""
+    if chosen.per_student:
+        return chosen.cases_for_student(student_id)
+    return chosen.cases(seed_for(run_seed, student_id, assignment_id, chosen.name))
 
 
 def grade_submission(
@@ -432,11 +451,9 @@ def grade_submission(
             + ")"
         )
         return unverified(result, checks, "imports-autograder", detail)
-    cases = {c.name: c.cases(seed_for(run_seed, student_id, assignment.id, c.name)) for c in checks}
+    cases = {c.name: cases_of(c, run_seed, student_id, assignment.id) for c in checks}
     task = build_task(
-        assignment,
-        prepared.cells,
-        [(c.name, assignment.function_of(c), cases[c.name], c.visibility) for c in checks],
+        assignment, prepared.cells, [Asked.of(assignment, c, cases[c.name]) for c in checks]
     )
     outcome = sandbox.run(task)
     return evaluate(result, assignment, prepared.cells, checks, cases, outcome)

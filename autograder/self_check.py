@@ -18,6 +18,7 @@ import numpy as np
 from autograder import course
 from autograder.checks import Case, describe_input
 from autograder.grading import (
+    Asked,
     Assignment,
     CellResult,
     Limits,
@@ -103,12 +104,12 @@ def check_notebook(assignment: Assignment, path: Path, sandbox: Sandbox) -> Chec
     groups = []
     for chosen in visible:
         function = assignment.function_of(chosen)
-        groups.append((chosen.name, function, cases[chosen.name], chosen.visibility))
+        groups.append(Asked.of(assignment, chosen, cases[chosen.name]))
         for position, case in enumerate(cases[chosen.name]):
             elements = elementwise_probes(case)
-            if elements:
+            if elements and chosen.kind == "call":
                 probes[(chosen.name, position)] = elements
-                groups.append((f"{chosen.name}#{position}", function, elements, "visible"))
+                groups.append(Asked(f"{chosen.name}#{position}", function, elements, "visible"))
     outcome = sandbox.run(build_task(assignment, prepared.cells, groups))
     _describe_run(outcome, prepared.cells, say)
     cells = [CellResult(c.index, "student", error=c.error) for c in outcome.cells]

@@ -111,19 +111,19 @@ def test_a_student_exception_message_does_not_leak_hidden_inputs(assignment, san
 
 
 def test_the_worker_is_sent_inputs_never_expected_values(assignment):
-    from autograder.grading import build_task
+    from autograder.grading import Asked, build_task
     from autograder.runner import wire
 
     checks = [
-        (c.name, c.exercise, c.cases(seed_for(1, "s", assignment.id, c.name)), c.visibility)
+        Asked.of(assignment, c, c.cases(seed_for(1, "s", assignment.id, c.name)))
         for c in assignment.checks
     ]
     job = wire.encode(build_task(assignment, [], checks).groups)
     # Only an expected array of some size, unlike its input, can be looked for in the bytes.
     telling = [
         np.asarray(case.expected)
-        for _, _, cases, _ in checks
-        for case in cases
+        for asked in checks
+        for case in asked.cases
         if np.asarray(case.expected).size > 3
         and np.all(np.asarray(case.expected) != np.asarray(case.args[0]))
     ]

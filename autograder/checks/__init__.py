@@ -7,7 +7,7 @@ reference module, never how or where the student's code runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from autograder.checks import (
@@ -19,6 +19,7 @@ from autograder.checks import (
     softplus,
 )
 from autograder.checks.core import (
+    STUDENT_ID_VARIABLE,
     CallError,
     Case,
     Check,
@@ -70,10 +71,17 @@ def get_check(assignment: str, name: str) -> Check:
     raise KeyError(f"no check {name!r} in {assignment}; known: {[c.name for c in checks]}")
 
 
+def nbgrader_student(path: Path | None = None) -> str | None:
+    """The student whose notebook ``nbgrader autograde`` is running, read from the folder it
+    runs in (``autograded/<student>/<assignment>``), or None outside of it."""
+    parts = (path or Path.cwd()).parts
+    return parts[-2] if len(parts) >= 3 and parts[-3] == "autograded" else None
+
+
 def assert_passes(
     assignment: str,
     name: str,
-    func: Callable[..., Any],
+    func: Any,
     namespace: dict[str, Any] | None = None,
     seed: int = 0,
 ) -> None:
@@ -81,13 +89,21 @@ def assert_passes(
 
     This is what nbgrader's test cells call; ``namespace`` (the notebook's
     ``globals()``) is needed only by checks that pass the student's own
-    functions as arguments.  The message says which input failed, what was
-    expected and what came back, and which section to reread.
+    functions as arguments, and by per-student questions.  For a value check, ``func``
+    is the student's answer itself.  A per-student question's parameters come from the
+    student nbgrader is grading (or, outside of nbgrader, the notebook's ``STUDENT_ID``).
+    The message says which input failed, what was expected and what came back, and which
+    section to reread.
     """
     chosen = get_check(assignment, name)
-    for case in chosen.cases(seed):
+    if chosen.per_student:
+        student = nbgrader_student() or str((namespace or {}).get(STUDENT_ID_VARIABLE, ""))
+        cases = chosen.cases_for_student(student)
+    else:
+        cases = chosen.cases(seed)
+    for case in cases:
         try:
-            got = call_case(func, case, namespace)
+            got = func if chosen.kind == "value" else call_case(func, case, namespace)
         except CallError as exc:
             problem = f"{describe_input(case)} raised {exc}"
         else:

@@ -9,6 +9,7 @@ pieces that a runner (nbgrader's kernel, or the course's own grader) combines.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import warnings
 from collections.abc import Callable, Sequence
@@ -20,6 +21,12 @@ import numpy as np
 from autograder import reference
 
 Visibility = Literal["visible", "hidden"]
+#: What a check grades: what the student's function returns when called on the cases'
+#: inputs (``"call"``), or the value the student gave a variable (``"value"``: a prediction,
+#: a choice, a number reasoned out before computing).
+Kind = Literal["call", "value"]
+#: The notebook variable holding the student's id, from which per-student parameters come.
+STUDENT_ID_VARIABLE = "STUDENT_ID"
 
 #: Where the textbook formulas of chapters 1 and 2 break in float64: exp overflows past
 #: |x| = 709.78 and underflows past 745, sigma(x) rounds to 1 from x = 36.7, and
@@ -74,6 +81,14 @@ class Check:
     ``build(rng)`` returns the cases; hidden checks draw random inputs from
     ``rng`` so that answers cannot be hard-coded.  ``section`` is the MyST
     label of the chapter section a student should reread when it fails.
+
+    ``kind`` says what is graded (:data:`Kind`): for a ``"value"`` check, the
+    ``exercise`` is the name of the variable holding the student's answer, and each
+    case has no inputs.  A ``per_student`` check draws its parameters for each student
+    from the student's id alone (:func:`student_seed`), so that the notebook can show
+    the student their own question before they answer it; ``parameters(rng)``, when
+    given, draws them (as a dict), and the notebook's question cell draws the same ones
+    with the same generator (a test checks the two agree).
     """
 
     name: str
@@ -83,14 +98,28 @@ class Check:
     build: Callable[[np.random.Generator], list[Case]]
     description: str
     section: str
+    kind: Kind = "call"
+    per_student: bool = False
+    parameters: Callable[[np.random.Generator], dict[str, Any]] | None = None
 
     def cases(self, seed: int | Sequence[int] = 0) -> list[Case]:
         """The cases of this check for a seed (the same seed gives the same cases)."""
         return self.build(np.random.default_rng(seed))
 
+    def cases_for_student(self, student_id: str) -> list[Case]:
+        """A per-student check's cases for ``student_id`` (what the notebook showed them)."""
+        return self.cases(student_seed(student_id, self.name))
+
 
 def check(
-    *, exercise: str, points: float, visibility: Visibility, section: str
+    *,
+    exercise: str,
+    points: float,
+    visibility: Visibility,
+    section: str,
+    kind: Kind = "call",
+    per_student: bool = False,
+    parameters: Callable[[np.random.Generator], dict[str, Any]] | None = None,
 ) -> Callable[[Callable[[np.random.Generator], list[Case]]], Check]:
     """Turn a case-building function into a :class:`Check`; its docstring is the description."""
 
@@ -103,9 +132,48 @@ def check(
             build=build,
             description=inspect.cleandoc(build.__doc__ or ""),
             section=section,
+            kind=kind,
+            per_student=per_student,
+            parameters=parameters,
         )
 
     return wrap
+
+
+def stable_hash(text: str) -> int:
+    """A 64-bit hash of ``text`` that is the same in every process and on every machine.
+
+    >>> stable_hash("alice")
+    3159282601090220207
+    """
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def student_seed(student_id: str, question: str) -> list[int]:
+    """The seed of a per-student question's parameters: the student's id and the question's
+    name, nothing else, so that the notebook can draw the same parameters the grader will.
+
+    The notebook's set-up cell writes the same rule out in plain Python
+    (``numpy.random.default_rng([h(STUDENT_ID), h(question)])`` with ``h`` the first 8 bytes
+    of SHA-256), since student notebooks cannot import this package.
+    """
+    return [stable_hash(student_id), stable_hash(question)]
+
+
+def choice_judge(correct: str, options: Sequence[str]) -> Callable[[Any], Mismatch | None]:
+    """A judge for a multiple-choice answer: one of ``options``, the ``correct`` one."""
+
+    def judge(got: Any) -> Mismatch | None:
+        if not isinstance(got, str) or got.strip() not in options:
+            shown = _describe(got)
+            return Mismatch(
+                "shape", f"expected one of {', '.join(map(repr, options))}, got {shown}"
+            )
+        if got.strip() != correct:
+            return Mismatch("values", f"{got.strip()!r} is not the right choice")
+        return None
+
+    return judge
 
 
 def elementwise_cases(
@@ -254,7 +322,7 @@ def describe_input(case: Case, index: tuple[int, ...] = ()) -> str:
         else:
             parts.append(_describe(value))
     parts += [f"{k}={_describe(v)}" for k, v in case.kwargs.items()]
-    return "input " + ", ".join(parts)
+    return "input " + ", ".join(parts) if parts else "your answer"
 
 
 def _describe(value: Any) -> str:

@@ -317,6 +317,26 @@ class Session:
 
     def _run_group(self, group: dict[str, Any], deadline: float) -> dict[str, Any]:
         result: dict[str, Any] = {"name": group["name"], "missing": None, "answers": []}
+        if group.get("kind") == "value":  # an answer held by a variable: its value, as data
+            if group["function"] not in self.namespace:
+                result["missing"] = "not-defined"
+                return result
+            answer = self.namespace[group["function"]]
+            limit = self.job["limits"]["answer_mb"] << 20
+            outcome, value = self._guarded(
+                deadline - time.monotonic(), lambda: to_plain(answer, limit)
+            )
+            result["answers"] = [
+                {"value": value}
+                if outcome == "ok"
+                else {
+                    "error": _one_line(value),
+                    "kind": _kind(value),
+                    "exception": _type_name(value),
+                }
+                for _ in group["cases"]
+            ]
+            return result
         func = self.namespace.get(group["function"])
         if func is None:
             result["missing"] = "not-defined"

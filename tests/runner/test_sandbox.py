@@ -689,3 +689,31 @@ def test_the_refusal_rules():
         assert "as root" in refusal(settings, root=True)  # no uid of its own: never
     for settings in (in_view, no_view, SandboxSettings(view=False)):
         assert refusal(settings, root=False) is None
+
+
+def test_a_value_group_sends_the_variables_value(sandbox):
+    """A prediction is a variable's value: the worker sends it as data, or says it is missing;
+    an object that never converts is stopped like a call."""
+    values = {
+        "name": "x",
+        "function": "answer",
+        "kind": "value",
+        "cases": [{"args": (), "kwargs": {}}],
+    }
+    outcome = sandbox.run(
+        task(
+            "answer = [88.72, 'b']\nchoice = 'b'\n"
+            "class Slow:\n    def __array__(self, dtype=None, copy=None):\n        while True:\n"
+            "            pass\nslow = Slow()",
+            groups=[
+                values,
+                {**values, "name": "c", "function": "choice"},
+                {**values, "name": "m", "function": "nowhere"},
+                {**values, "name": "s", "function": "slow"},
+            ],
+        )
+    )
+    assert outcome.groups["x"].answers[0].value == [88.72, "b"]
+    assert outcome.groups["c"].answers[0].value == "b"
+    assert outcome.groups["m"].missing == "not-defined"
+    assert outcome.groups["s"].answers[0].kind == "timeout"
