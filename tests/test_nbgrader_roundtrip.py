@@ -23,9 +23,13 @@ FLAWED = {
         "answers": {
             # The textbook formula: right values, but exp(-x) overflows for x < -709.78.
             "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
+            # The textbook logit: no warning, but near 1/2 rounding p / (1 - p) swamps the
+            # tiny result (50 % off at the float just below 1/2).
+            "logit": "def logit(p):\n    return np.log(p / (1 - p))",
         },
-        # sigmoid_grad calls the student's sigmoid, so it overflows too.
-        "losing": {"sigmoid_hidden", "sigmoid_grad_hidden"},
+        # sigmoid_grad calls the student's sigmoid, so it overflows too; the logit misses
+        # the relative 2e-15 next to 1/2, in the visible check and in the hidden one.
+        "losing": {"sigmoid_hidden", "sigmoid_grad_hidden", "logit_visible", "logit_hidden"},
     },
     "02_softplus": {
         # Overflows past x = 709.78; log_sigmoid calls it and overflows too.

@@ -11,15 +11,20 @@ import re
 from pathlib import Path
 
 import mpmath
+import nbformat
 import numpy as np
 import pytest
 from helpers import EPS, SMALLEST_SUBNORMAL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder.checks import assert_passes
+from autograder.checks.sigmoid import floats_next_to_half
 from autograder.reference import logit, sigmoid, sigmoid_grad, softplus
 
-CHAPTER = Path(__file__).resolve().parents[2] / "chapters" / "01_sigmoid" / "sigmoid.md"
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTER = ROOT / "chapters" / "01_sigmoid" / "sigmoid.md"
+SOLUTION = ROOT / "solutions" / "01_sigmoid" / "sigmoid_exercise.ipynb"
 DPS = 50
 EPS32 = float(np.finfo(np.float32).eps)  # 2**-23
 LN2 = math.log(2)
@@ -582,6 +587,61 @@ def test_naive_logit_loses_relative_accuracy_near_one_half():
 @given(st.floats(min_value=0.0, max_value=1.0, exclude_min=True, exclude_max=True))
 def test_reference_logit_has_full_relative_accuracy(p):
     assert rel_error(logit(p), logit_mp(p)) < 4 * EPS
+
+
+# ---------------------------------------------------------------- the exercise's logit
+
+
+def solution_function(name):
+    """A function of the solution notebook: its set-up cell and the cell defining it, run."""
+    namespace = {}
+    for cell in nbformat.read(SOLUTION, as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in {"setup", name}:
+            exec(compile(cell.source, f"{SOLUTION.name}:{grade_id}", "exec"), namespace)
+    return namespace[name]
+
+
+def near_half(dtype):
+    """Probabilities near 1/2: the 8 floats on either side, 1/2 +- 10^-k, and (1/4, 3/4)."""
+    powers = 10.0 ** -np.arange(1, 17)
+    rng = np.random.default_rng(12)
+    distances = 10 ** -rng.uniform(1, 16, 200) * rng.choice([-1, 1], 200)
+    p = np.concatenate([0.5 - powers, 0.5 + powers, 0.5 + distances])
+    spread = rng.uniform(0.25, 0.75, 300)
+    return np.concatenate([floats_next_to_half(dtype, 8), p.astype(dtype), spread.astype(dtype)])
+
+
+def logit_difference_of_logs(p):
+    """The solution's former logit: log p - log1p(-p), which cancels near 1/2."""
+    p = np.asarray(p, dtype=np.result_type(np.asarray(p).dtype, np.float32))
+    return np.log(p) - np.log1p(-p)
+
+
+@pytest.mark.parametrize(("dtype", "eps"), [(np.float64, EPS), (np.float32, EPS32)])
+def test_the_solution_logit_is_accurate_near_one_half(dtype, eps):
+    # sigmoid-logit-numerics: the exercise's answer meets the chapter's standard, a few ulps
+    solution_logit = solution_function("logit")
+    p = near_half(dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        values = solution_logit(p)
+    assert values.dtype == dtype
+    worst = max(rel_error(v, logit_mp(q)) for q, v in zip(p, values, strict=True))
+    assert worst < 2 * eps
+    # ... where the textbook formula and the difference of logarithms are not
+    for other in (logit_naive, logit_difference_of_logs):
+        worst = max(rel_error(v, logit_mp(q)) for q, v in zip(p, other(p), strict=True))
+        assert worst > 16 * eps
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_logit_checks_fail_the_formulas_that_lose_accuracy_near_one_half(seed):
+    # The exercise assesses what sigmoid-logit-numerics teaches: only the accurate form passes.
+    assert_passes("01_sigmoid", "logit_hidden", solution_function("logit"), seed=seed)
+    for check in ("logit_visible", "logit_hidden"):
+        for flawed in (logit_naive, logit_difference_of_logs):
+            with pytest.raises(AssertionError, match="expected"):
+                assert_passes("01_sigmoid", check, flawed, seed=seed)
 
 
 # ---------------------------------------------------------------- sigmoid-relu

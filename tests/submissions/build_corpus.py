@@ -66,6 +66,10 @@ WRONG_LOGIT = '''def logit(p):
     p = np.asarray(p, dtype=float)
     return np.log(p) / np.log1p(-p)'''
 
+NAIVE_LOGIT = '''def logit(p):
+    """The log-odds, straight from the formula."""
+    return np.log(p / (1 - p))'''
+
 SYNTAX_ERROR_LOGIT = '''def logit(p):
     """The log-odds."""
     p = np.asarray(p, dtype=float
@@ -163,6 +167,13 @@ def _students(answers, with_answers):
             6,
             True,
             notebook(with_answers(logit=WRONG_LOGIT)),
+        ),
+        "naive-logit": (
+            "log(p / (1 - p)): no warning, but far from a relative 2e-15 next to 1/2",
+            "ok",
+            6,
+            True,
+            notebook(with_answers(logit=NAIVE_LOGIT)),
         ),
         "syntax-error": (
             "a missing parenthesis in the logit cell",
