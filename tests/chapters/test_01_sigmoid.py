@@ -746,6 +746,28 @@ def test_chapter_has_the_labels_other_pages_and_the_grader_use():
     assert "{doc}`sigmoid_exercise`" in text
 
 
+def visible_assert_lines(text):
+    """Assert lines in the page's code cells that are shown (not folded or removed)."""
+    count = 0
+    for body in re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", text, re.M | re.S):
+        tags = re.search(r"^:tags:\s*\[(.*)\]", body, re.M)
+        if tags and {"hide-input", "remove-input", "remove-cell"} & {
+            t.strip().strip("'\"") for t in tags.group(1).split(",")
+        }:
+            continue
+        count += sum(
+            1
+            for line in body.splitlines()
+            if line.strip().startswith("assert") or "np.testing.assert" in line
+        )
+    return count
+
+
+def test_the_page_shows_at_most_15_assert_lines():
+    # Verification code is folded; the assertions that teach stay in the open.
+    assert 0 < visible_assert_lines(CHAPTER.read_text(encoding="utf-8")) <= 15
+
+
 def test_chapter_quotes_the_thresholds_these_tests_compute():
     text = CHAPTER.read_text(encoding="utf-8")
     with mpmath.workdps(DPS):
