@@ -145,24 +145,25 @@ def test_softmax_is_not_invariant_to_scaling_example():
     np.testing.assert_allclose(ref.softmax(z / 2), [0.3775, 0.6225], atol=5e-5)
 
 
-@given(vectors(-10.0, 10.0, min_size=2), finite_floats(0.1, 5.0))
-def test_softmax_scaling_raises_ratios_to_a_power(z, alpha):
-    s, sa = ref.softmax(z), ref.softmax(alpha * z)
+@given(vectors(-10.0, 10.0, min_size=2), finite_floats(0.2, 10.0))
+def test_softmax_scaling_raises_ratios_to_a_power(z, tau):
+    # prop-softmax-scale: the ratios of softmax(z / tau) are (q_i / q_j)^(1 / tau)
+    q, q_tau = ref.softmax(z), ref.softmax(z / tau)
     with mpmath.workdps(DPS):
-        expected = float(mpmath.exp(alpha * (mpmath.mpf(z[1]) - mpmath.mpf(z[0]))))
-    np.testing.assert_allclose(sa[1] / sa[0], expected, rtol=1e-12)
-    np.testing.assert_allclose(s[1] / s[0], np.exp(z[1] - z[0]), rtol=1e-12)
+        expected = float(mpmath.exp((mpmath.mpf(z[1]) - mpmath.mpf(z[0])) / mpmath.mpf(tau)))
+    np.testing.assert_allclose(q_tau[1] / q_tau[0], expected, rtol=1e-12)
+    np.testing.assert_allclose(q[1] / q[0], np.exp(z[1] - z[0]), rtol=1e-12)
 
 
-@given(vectors(-2.0, 2.0, min_size=2), finite_floats(1.5, 4.0))
-def test_softmax_of_scaled_logits_differs_unless_components_equal(z, alpha):
+@given(vectors(-2.0, 2.0, min_size=2), finite_floats(0.25, 0.65))
+def test_softmax_of_scaled_logits_differs_unless_components_equal(z, tau):
     assume(z.max() - z.min() > 0.5)
-    assert not np.allclose(ref.softmax(alpha * z), ref.softmax(z), atol=1e-3)
-    # in log space the gap between the largest and smallest log-probability scales by alpha
+    assert not np.allclose(ref.softmax(z / tau), ref.softmax(z), atol=1e-3)
+    # in log space the gap between the largest and smallest log-probability scales by 1 / tau
     gap = np.ptp(ref.log_softmax(z))
-    assert np.ptp(ref.log_softmax(alpha * z)) == pytest.approx(alpha * gap, rel=1e-12)
+    assert np.ptp(ref.log_softmax(z / tau)) == pytest.approx(gap / tau, rel=1e-12)
     flat = np.full(len(z), z[0])
-    np.testing.assert_allclose(ref.softmax(alpha * flat), ref.softmax(flat), rtol=1e-15)
+    np.testing.assert_allclose(ref.softmax(flat / tau), ref.softmax(flat), rtol=1e-15)
 
 
 # ---------------------------------------------------------------- overflow (softmax-overflow)
@@ -202,7 +203,7 @@ def test_exp_overflow_and_underflow_thresholds(dtype, over, under):
 
 def test_thresholds_quoted_in_the_text():
     text = CHAPTER.read_text(encoding="utf-8")
-    for number in ("709.78", "88.72", "11.09", "745.13", "103.97"):
+    for number in ("709.78", "88.72", "745.13", "103.97"):
         assert number in text
     assert re.search(r"\$e\^\{1000\} \\approx 2 \\times 10\^\{434\}\$", text)
     with mpmath.workdps(DPS):
@@ -239,7 +240,7 @@ def test_logsumexp_equals_definition_in_50_digits(z):
 @settings(deadline=None)
 @given(vectors(-50.0, 50.0, min_size=2))  # spread <= 100: e^-100 is visible at 50 digits
 def test_logsumexp_strict_bounds_for_finite_vectors(z):
-    # softmax-lse-bounds: max < LSE for finite z, n >= 2; LSE < max + log n unless all equal
+    # softmax-lse-bounds: max < LSE for finite z, K >= 2; LSE < max + log K unless all equal
     value = lse_mp(z)
     with mpmath.workdps(DPS):
         upper = max(z) + mpmath.log(len(z))
@@ -254,6 +255,41 @@ def test_logsumexp_strict_bounds_for_finite_vectors(z):
 def test_logsumexp_bounds_hold_in_floating_point(z):
     value = ref.logsumexp(z)
     assert z.max() <= value <= z.max() + np.log(len(z)) + 1e-12 * max(1.0, abs(z.max()))
+
+
+@settings(deadline=None)
+@given(finite_floats(-700.0, 700.0))
+def test_logsumexp_of_x_and_zero_is_softplus(x):
+    # softmax-lse-softplus: LSE(x, 0) = zeta(x), and 0 < LSE(x, 0) - max(x, 0) <= log 2
+    with mpmath.workdps(DPS):
+        exact = mpmath.log1p(mpmath.exp(mpmath.mpf(x)))
+        assert mpmath.almosteq(lse_mp([x, 0.0]), exact, 1e-45)
+        gap = mpmath.log1p(mpmath.exp(-abs(mpmath.mpf(x))))  # > 0 at any precision
+        assert 0 < gap <= mpmath.log(2)
+        assert mpmath.almosteq(exact - max(mpmath.mpf(x), 0), gap, 1e-40, 1e-45)
+    value = ref.logsumexp(np.array([x, 0.0]))
+    assert value == pytest.approx(float(exact), rel=4 * EPS, abs=1e-300)
+    assert value == pytest.approx(float(ref.softplus(x)), rel=4 * EPS, abs=1e-300)
+
+
+def test_logsumexp_of_x_and_zero_gap_is_largest_at_zero():
+    # the upper bound log K of thm-softmax-lse-bounds with K = 2, attained at x = 0
+    assert ref.logsumexp(np.array([0.0, 0.0])) == np.log(2.0)
+    xs = np.linspace(-6.0, 6.0, 1201)
+    gaps = np.array([ref.logsumexp(np.array([x, 0.0])) - max(x, 0.0) for x in xs])
+    assert xs[np.argmax(gaps)] == 0.0
+    assert np.all(gaps <= np.log(2.0))
+
+
+def test_plain_log_of_one_plus_r_rounds_to_zero_below_minus_36_7():
+    # softmax-lse-softplus: 1 + e^x rounds to 1 for x < -53 log 2 ~ -36.7; log1p does not
+    threshold = -53 * np.log(2.0)
+    assert round(threshold, 1) == -36.7
+    for x in (threshold - 0.01, -40.0):
+        assert np.log(1 + np.exp(x)) == 0.0
+        assert np.log1p(np.exp(x)) == pytest.approx(np.exp(x), rel=1e-15)
+    assert np.log(1 + np.exp(threshold + 0.01)) > 0
+    assert np.spacing(40.0) == pytest.approx(7.1e-15, rel=0.01)
 
 
 @given(finite_floats(-1e3, 1e3))
@@ -594,6 +630,42 @@ def test_masked_entries_get_probability_zero(z, n_masked, data):
     ls = ref.log_softmax(full)
     assert np.all(ls[masked_idx] == -np.inf)
     np.testing.assert_allclose(ls[kept_idx], ref.log_softmax(z), rtol=1e-14, atol=1e-14)
+
+
+def test_numbers_quoted_in_the_text():
+    # softmax-log-softmax: the spacing of doubles near m = 1e4 is about 2e-12
+    assert np.spacing(1e4) == pytest.approx(2e-12, rel=0.1)
+    # softmax-reference: the spacing near 1000 in float64 and float32
+    assert np.spacing(1000.0) == pytest.approx(1e-13, rel=0.15)
+    assert float(np.spacing(np.float32(1000))) == pytest.approx(6e-5, rel=0.05)
+    # softmax-vjp: 50,000 classes, K numbers against K^2
+    assert 50_000**2 == 2_500_000_000
+    # softmax-lse-stable: log(1 + e^-40) ~ 4.2e-18
+    with mpmath.workdps(DPS):
+        assert float(mpmath.log1p(mpmath.exp(-40))) == pytest.approx(4.2e-18, rel=0.02)
+
+
+def test_chapter_labels_and_statements():
+    text = CHAPTER.read_text(encoding="utf-8")
+    labels = [
+        "softmax-chapter", "softmax-definition", "softmax-properties", "softmax-range-sum",
+        "softmax-order", "softmax-shift", "softmax-scale", "softmax-overflow",
+        "softmax-float-limits", "softmax-max-shift", "softmax-logsumexp", "softmax-lse-bounds",
+        "softmax-lse-shift", "softmax-lse-stable", "softmax-lse-softplus", "softmax-lse-gradient",
+        "softmax-log-softmax", "softmax-temperature", "softmax-sigmoid", "softmax-jacobian",
+        "softmax-jacobian-properties", "softmax-vjp", "softmax-batches", "softmax-reference",
+        "softmax-summary",
+    ]  # fmt: skip
+    for label in labels:
+        assert f"({label})=" in text, label
+    assert "{ref}`softplus-smooth-max`" in text
+    for statement in ("def-softmax", "thm-softmax-shift", "thm-softmax-lse-bounds",
+                      "thm-softmax-jacobian", "prop-softmax-lse-softplus"):  # fmt: skip
+        assert f":label: {statement}" in text, statement
+    # the notation of the course: no s for softmax, no Kronecker delta, no alpha, no n classes
+    assert "delta_{ij}" not in text.replace("$\\delta_{ij}$, Kronecker", "")
+    assert "\\alpha" not in text
+    assert "\\log n" not in text and "= s_" not in text
 
 
 def test_masked_float32_batch_with_large_entries():
