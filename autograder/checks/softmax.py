@@ -113,20 +113,20 @@ def log_softmax_hidden(rng: np.random.Generator) -> list[Case]:
 
 @check(exercise="softmax_jacobian", points=1, visibility="visible", section="softmax-jacobian")
 def softmax_jacobian_visible(rng: np.random.Generator) -> list[Case]:
-    """``softmax_jacobian`` of [1, 2, 3] and of [0, 0]: diag(s) - s s^T."""
+    """``softmax_jacobian`` of [1, 2, 3] and of [0, 0]: J = diag(q) - q q^T, q = softmax(z)."""
     return _cases(ref.softmax_jacobian, [(VISIBLE_ROWS[0], None), (VISIBLE_ROWS[1], None)])
 
 
 @check(exercise="softmax_jacobian", points=2, visibility="hidden", section="softmax-jacobian")
 def softmax_jacobian_hidden(rng: np.random.Generator) -> list[Case]:
-    """``softmax_jacobian`` of random vectors of several lengths and of large logits
+    """``softmax_jacobian`` of random vectors of several lengths K and of large logits
     (which overflow without the max-shift)."""
-    inputs = [(rng.normal(0.0, 2.0, size=n), None) for n in (1, 2, 5, 10)] + [
+    inputs = [(rng.normal(0.0, 2.0, size=n_classes), None) for n_classes in (1, 2, 5, 10)] + [
         (rng.uniform(-1e3, 1e3, size=4), None),
         (np.array([1000.0, 999.0]), None),
     ]
-    # The diagonal s(1 - s) is tiny for saturated entries; an absolute tolerance of a
-    # few eps keeps the textbook diag(s) - s s^T acceptable there.
+    # The diagonal q_i (1 - q_i) is tiny for saturated entries; an absolute tolerance of a
+    # few eps keeps the textbook diag(q) - q q^T acceptable there.
     return _cases(ref.softmax_jacobian, inputs, atol=1e-15)
 
 
