@@ -120,7 +120,9 @@ def outside_request_problems(visit: Visit) -> list[str]:
 _MATH = r"""() => {
   const skip = "pre, code, kbd, samp, script, style, noscript, textarea, mjx-container, "
     + "mjx-assistive-mml, .highlight, [aria-hidden='true']";
-  const raw = /\$|\\(frac|begin\{|\(|\)|\[|\])/;
+  // Any TeX command: a cross-reference that copied a section title's math as text shows
+  // "\zeta" or "\sigma", not only "\frac".
+  const raw = /\$|\\([A-Za-z]+|\(|\)|\[|\])/;
   const found = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -169,10 +171,10 @@ _MATH = r"""() => {
 def math_problems(target: Any) -> list[str]:
     """All math is typeset by MathJax: no TeX left in the text a reader sees.
 
-    Visible text outside code must hold no ``$``, ``\\frac``, ``\\begin{``, ``\\(``,
-    ``\\)``, ``\\[`` or ``\\]``; every element Sphinx marks as math holds MathJax output
-    (``mjx-container``), MathJax reported no TeX error, and no sentence was typeset as a
-    formula (what a ``$`` pair around prose does).
+    Visible text outside code must hold no ``$``, no TeX command (``\\frac``, ``\\zeta``,
+    ``\\begin``...) and no ``\\(``, ``\\)``, ``\\[`` or ``\\]``; every element Sphinx marks
+    as math holds MathJax output (``mjx-container``), MathJax reported no TeX error, and no
+    sentence was typeset as a formula (what a ``$`` pair around prose does).
     """
     page = _page(target)
     settle(page)
