@@ -35,6 +35,10 @@ SEARCHES = [
 #: How far down the results the chapter may come (other chapters mention the term too).
 TOP_RESULTS = 3
 
+#: The glossary: its entry for a term comes first when the query is the term, and links to
+#: the chapter that introduces it, so it does not count against a chapter's rank.
+GLOSSARY = "chapters/appendix/glossary"
+
 
 def chapter_page(number: str) -> str | None:
     """The chapter page (not its exercise) of ``chapters/<number>_*/`` in ``_toc.yml``."""
@@ -80,6 +84,22 @@ def test_search_finds_the_chapter(context, base_url: str, query: str, number: st
     expected = chapter_page(number)
     if expected is None:
         pytest.skip(f"{what} (chapters/{number}_*) is not in _toc.yml yet")
+    visit, results = search(context, base_url, query)
+    pages = [name for name in dict.fromkeys(results) if name != GLOSSARY]  # distinct, in order
+    assert expected in pages[:TOP_RESULTS], f"{expected} not in the top results: {results}"
+    assert checks.load_problems(visit) == []
+
+
+#: What a reader searches for in the appendices, and the page that must come up.
+APPENDIX_SEARCHES = [
+    ("notation", "chapters/appendix/notation", "the notation page"),
+    ("log-sum-exp", "chapters/appendix/glossary", "the glossary (its term log-sum-exp)"),
+    ("machine epsilon", "chapters/appendix/floating_point", "the floating-point appendix"),
+]
+
+
+def search(context, base_url: str, query: str) -> tuple[checks.Visit, list[str]]:
+    """Search the site as a reader does, from the home page; the results, best first."""
     visit = checks.open_page(context, f"{base_url}intro.html")
     page = visit.page
     # As a reader does: the search button in the header opens the search box.
@@ -90,8 +110,18 @@ def test_search_finds_the_chapter(context, base_url: str, query: str, number: st
     page.wait_for_url("**/search.html?*")
     visit.url = page.url
     assert urllib.parse.urlsplit(page.url).path.endswith("/search.html")
-    results = search_results(visit)
-    assert expected in results[:TOP_RESULTS], f"{expected} not in the top results: {results}"
+    return visit, search_results(visit)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "what"), APPENDIX_SEARCHES, ids=[s[0] for s in APPENDIX_SEARCHES]
+)
+def test_search_finds_the_appendix(context, base_url: str, query: str, expected: str, what: str):
+    if expected not in PAGES:
+        pytest.skip(f"{what} ({expected}) is not in _toc.yml")
+    visit, results = search(context, base_url, query)
+    pages = list(dict.fromkeys(results))  # distinct, in order
+    assert expected in pages[:TOP_RESULTS], f"{what} not in the top results: {results}"
     assert checks.load_problems(visit) == []
 
 
@@ -158,10 +188,11 @@ def test_solution_page_shows_no_hidden_tests(context, base_url: str, docname, tm
     assert leaked == [], f"hidden tests in the downloaded notebook: {leaked}"
 
 
+#: The numbered chapters (chapters/NN_topic/topic), not their exercises, not the appendices.
 CHAPTERS = [
     d
     for d in PAGES
-    if d.startswith("chapters/") and not d.endswith("_exercise") and d.count("/") == 2
+    if re.fullmatch(r"chapters/\d\d_[^/]+/[^/]+", d) and not d.endswith("_exercise")
 ]
 
 
