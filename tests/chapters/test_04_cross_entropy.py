@@ -12,6 +12,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+import scipy.stats
 from helpers import EPS, relative_error
 from helpers import central_difference_gradient as numerical_gradient
 from hypothesis import assume, given, settings
@@ -298,6 +299,66 @@ def test_minimising_cross_entropy_over_q_recovers_p():
     assert res.fun == pytest.approx(ref.cross_entropy(P_EX, P_EX), abs=1e-8)
 
 
+# ---------------------------------------------------------------- (cross-entropy-kl-log1p)
+
+
+def kl_plain(p, q):
+    return np.sum(p * np.log(p / q))
+
+
+def kl_log1p(p, q):
+    """-sum p_k log1p((q_k - p_k) / p_k): the form of the text, for q within a factor 2 of p."""
+    return -np.sum(p * np.log1p((q - p) / p))
+
+
+def kl_exact(p, q):
+    with mpmath.workdps(DPS):
+        return mpmath.fsum(
+            mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a)) / mpmath.mpf(float(b)))
+            for a, b in zip(p, q, strict=True)
+        )
+
+
+def near_pair(rng, rho, k=5):
+    p = rng.dirichlet(np.ones(k))
+    r = rho * rng.normal(size=k)
+    return p, p * (1 + r) / np.sum(p * (1 + r))
+
+
+@pytest.mark.parametrize("rho", [1e-2, 1e-4, 1e-6, 1e-8])
+def test_log1p_form_of_kl_loses_only_u_over_rho(rho):
+    # Each log is accurate to a few ulp of itself; the sum of terms of size rho p_k and both
+    # signs leaves a relative error of order u / rho (u = eps / 2), where the plain log(p/q)
+    # leaves u / rho^2. Medians over 40 pairs, with generous constants.
+    rng = np.random.default_rng(7)
+    u = EPS / 2
+    plain, log1p = [], []
+    for _ in range(40):
+        p, q = near_pair(rng, rho)
+        exact = float(kl_exact(p, q))
+        plain.append(abs(kl_plain(p, q) / exact - 1))
+        log1p.append(abs(kl_log1p(p, q) / exact - 1))
+        # the reference uses the same rewriting (as log(p/q) = log1p((p - q)/q))
+        assert abs(ref.kl_divergence(p, q) / exact - 1) < 100 * u / rho
+    assert np.median(log1p) < 20 * u / rho
+    assert np.median(plain) > 0.01 * min(u / rho**2, 1.0)
+    if rho <= 1e-4:
+        assert np.median(log1p) < np.median(plain) / 100
+
+
+def test_kl_log1p_example_of_the_text_and_sterbenz():
+    # q - p is exact when p / 2 <= q <= 2 p (Sterbenz): checked at 50 digits
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        p, q = near_pair(rng, 1e-3)
+        with mpmath.workdps(DPS):
+            for a, b in zip(p, q, strict=True):
+                assert mpmath.mpf(float(b - a)) == mpmath.mpf(float(b)) - mpmath.mpf(float(a))
+    # the teaching implementation in the page, for equal and disjoint supports
+    assert kl_log1p(P_EX, P_EX) == 0.0
+    np.testing.assert_allclose(kl_log1p(P_EX, Q_EX), ref.kl_divergence(P_EX, Q_EX), rtol=1e-14)
+
+
 # ---------------------------------------------------------------- (cross-entropy-units)
 
 
@@ -348,6 +409,42 @@ def test_lse_form_holds_for_weights_not_summing_to_one(z, y):
 def test_log_softmax_is_logits_minus_lse(z):
     np.testing.assert_allclose(
         ref.log_softmax(z), z - ref.logsumexp(z), rtol=1e-13, atol=1e-13 * (1 + np.max(np.abs(z)))
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.integers(2, 5), st.data())
+def test_cross_entropy_is_negative_log_likelihood_of_a_categorical_model(n, k, data):
+    # cross-entropy-one-hot (prop-cross-entropy-nll): -log prod_n q_{n, y_n} / N is the loss
+    Z = data.draw(arrays(np.float64, (n, k), elements=finite_floats(-20, 20)))
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    Q = ref.softmax(Z)
+    Y = one_hot(labels, k)
+    log_likelihood = sum(scipy.stats.multinomial.logpmf(Y[i], n=1, p=Q[i]) for i in range(n))
+    np.testing.assert_allclose(
+        ref.softmax_cross_entropy(Z, labels), -log_likelihood / n, rtol=1e-12, atol=1e-14
+    )
+    # q_y = prod_k q_k^{y_k}
+    for i in range(n):
+        assert np.prod(Q[i] ** Y[i]) == Q[i, labels[i]]
+
+
+def test_maximum_likelihood_constant_model_predicts_class_frequencies():
+    # the text's example: the minimiser of H(p_hat, softmax(b)) is p_hat
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 3, size=200)
+    freq = np.bincount(labels, minlength=3) / 200
+    res = minimize(
+        lambda b: ref.softmax_cross_entropy(np.tile(b, (200, 1)), labels),
+        np.zeros(3),
+        method="BFGS",
+    )
+    np.testing.assert_allclose(ref.softmax(res.x), freq, atol=1e-5)
+    assert res.fun == pytest.approx(ref.cross_entropy(freq, freq), abs=1e-10)
+    # and the mean loss of any constant model is H(p_hat, q)
+    b = rng.normal(size=3)
+    assert ref.softmax_cross_entropy(np.tile(b, (200, 1)), labels) == pytest.approx(
+        ref.cross_entropy(freq, ref.softmax(b)), rel=1e-13
     )
 
 
@@ -500,6 +597,88 @@ def test_article_literal_formula_is_wrong_off_the_true_class():
     fd = numerical_gradient(lambda w: ref.softmax_cross_entropy(w[None], [c]), z)
     assert relative_error(correct, fd) < 1e-9
     assert relative_error(literal, fd) > 0.5
+
+
+# ---------------------------------------------------------------- (cross-entropy-squared-error)
+
+
+def squared_error(z, y):
+    return 0.5 * np.sum((ref.softmax(z) - y) ** 2)
+
+
+def squared_error_grad(z, y):
+    q = ref.softmax(z)
+    r = q - y
+    return q * (r - q @ r)
+
+
+@settings(max_examples=60, deadline=None)
+@given(logit_vectors(4, -10, 10), st.integers(0, 3))
+def test_squared_error_gradient_is_jacobian_transpose_times_residual(z, c):
+    # prop-cross-entropy-squared-error-gradient, by the Jacobian and by finite differences
+    y = np.eye(4)[c]
+    q = ref.softmax(z)
+    g = squared_error_grad(z, y)
+    np.testing.assert_allclose(g, ref.softmax_jacobian(z).T @ (q - y), atol=1e-15)
+    fd = numerical_gradient(lambda w: squared_error(w, y), z)
+    np.testing.assert_allclose(g, fd, atol=1e-9)
+
+
+def test_squared_error_gradient_in_50_digits():
+    z, y = [0.0, 3.0, 0.0], [1.0, 0.0, 0.0]
+
+    def loss(*zs):
+        exps = [mpmath.exp(v) for v in zs]
+        total = mpmath.fsum(exps)
+        return mpmath.fsum((e / total - yk) ** 2 for e, yk in zip(exps, y, strict=True)) / 2
+
+    with mpmath.workdps(DPS):
+        exact = [
+            float(mpmath.diff(loss, tuple(mp_list(z)), tuple(int(i == j) for i in range(3))))
+            for j in range(3)
+        ]
+    np.testing.assert_allclose(squared_error_grad(np.array(z), np.array(y)), exact, rtol=1e-13)
+
+
+@pytest.mark.parametrize("wrong", [1, 2])
+def test_squared_error_saturates_when_confidently_wrong(wrong):
+    # prop-cross-entropy-squared-error-saturates: |grad CE| -> sqrt 2, |grad E| -> 0 like e^-z_w
+    y = np.eye(3)[0]
+    previous = np.inf
+    for t in (4.0, 8.0, 12.0, 16.0):
+        z = np.zeros(3)
+        z[wrong] = t
+        q = ref.softmax(z)
+        g_ce = np.linalg.norm(ref.softmax_cross_entropy_grad(z[None], [0])[0])
+        g_se = np.linalg.norm(squared_error_grad(z, y))
+        assert g_se <= np.sqrt(2) * np.linalg.norm(ref.softmax_jacobian(z)) + 1e-15
+        assert g_ce == pytest.approx(np.sqrt(2), abs=3 * np.exp(-t))
+        assert g_se == pytest.approx(np.sqrt(14) * np.exp(-t), rel=0.1)  # (-2, 3, -1) e^-t
+        assert g_se < previous
+        previous = g_se
+        assert squared_error(z, y) <= 1.0 and q[0] < 1.0
+
+
+def test_squared_error_figure_numbers():
+    # the numbers in the text and alt text of fig-ce-vs-squared-error, for logits (0, z_2, 0)
+    y = np.eye(3)[0]
+
+    def at(t):
+        z = np.array([0.0, t, 0.0])
+        return (
+            squared_error(z, y),
+            ref.softmax_cross_entropy(z[None], [0]),
+            np.linalg.norm(squared_error_grad(z, y)),
+            np.linalg.norm(ref.softmax(z) - y),
+            ref.softmax(z)[0],
+        )
+
+    se, ce, g_se, g_ce, q1 = at(-2.0)
+    assert round(se, 2) == 0.25 and round(ce, 2) == 0.76
+    assert round(g_se, 1) == 0.3 and round(g_ce, 1) == 0.7
+    se, ce, g_se, g_ce, q1 = at(14.0)
+    assert q1 < 1e-6 and abs(se - 1) < 1e-5 and round(ce) == 14
+    assert 3e-6 < g_se < 3.5e-6 and 4e5 < g_ce / g_se < 5e5
 
 
 @settings(max_examples=30, deadline=None)
@@ -860,10 +1039,14 @@ def test_chapter_labels_header_and_exercise_pointer():
         "cross-entropy-definition",
         "cross-entropy-asymmetry",
         "cross-entropy-kl",
+        "cross-entropy-kl-log1p",
         "cross-entropy-units",
         "cross-entropy-softmax-loss",
-        "cross-entropy-gradient",
         "cross-entropy-one-hot",
+        "cross-entropy-loss-softplus",
+        "cross-entropy-gradient",
+        "cross-entropy-article-gradient",
+        "cross-entropy-squared-error",
         "cross-entropy-batch",
         "cross-entropy-log-softmax",
         "cross-entropy-binary",
@@ -875,9 +1058,22 @@ def test_chapter_labels_header_and_exercise_pointer():
     assert "{doc}`cross_entropy_exercise`" in text
     assert "## Learning goals" in text and "## Summary" in text
     # figures carry alt text and captions
-    assert len(re.findall(r":    caption:", text)) == 3
-    assert len(re.findall(r":    alt:", text)) == 3
+    assert len(re.findall(r":    caption:", text)) == 5
+    assert len(re.findall(r":    alt:", text)) == 5
     # numbers quoted in the text
     assert "= \\log 3 \\approx 1.0986" in text
     assert "2.0323" in text
     assert "d \\approx 104" in text and "d \\approx 745" in text
+    assert "about 450,000 times smaller" in text
+    # numbered statements the other chapters and the text refer to
+    for statement in (
+        "def-cross-entropy",
+        "thm-cross-entropy-gibbs",
+        "prop-cross-entropy-nll",
+        "thm-cross-entropy-gradient",
+        "prop-cross-entropy-squared-error-gradient",
+    ):
+        assert f":label: {statement}" in text, statement
+    # the course's notation: no Kronecker delta, no L for one example's loss, no h for a step
+    assert "delta_{ij}" not in text and "\\alpha" not in text
+    assert "L(z" not in text and "h^\\star" not in text
