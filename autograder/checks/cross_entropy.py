@@ -30,20 +30,21 @@ def _distributions(rng: np.random.Generator, shape, zeros: bool = False) -> np.n
 
 def _logits_and_labels(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
     """Batches with class indices and with probability rows, huge and -inf logits, float32."""
-    n, k = 6, 4
-    ordinary = rng.normal(0.0, 2.0, size=(n, k))
-    huge = rng.uniform(-1e4, 1e4, size=(n, k))
-    indices = rng.integers(0, k, size=n)
-    masked = rng.normal(0.0, 2.0, size=(n, k))
-    masked[np.arange(n), (indices + 1) % k] = -np.inf  # never on the label's class
+    n_examples, n_classes = 6, 4  # N and K
+    shape = (n_examples, n_classes)
+    ordinary = rng.normal(0.0, 2.0, size=shape)
+    huge = rng.uniform(-1e4, 1e4, size=shape)
+    indices = rng.integers(0, n_classes, size=n_examples)
+    masked = rng.normal(0.0, 2.0, size=shape)
+    masked[np.arange(n_examples), (indices + 1) % n_classes] = -np.inf  # never the label's class
     return [
         (ordinary, indices),
-        (ordinary, _distributions(rng, (n, k))),
+        (ordinary, _distributions(rng, shape)),
         (huge, indices),
-        (huge, _distributions(rng, (n, k))),
+        (huge, _distributions(rng, shape)),
         (np.array([[1000.0, 0.0, -1000.0]]), np.array([2])),
         (masked, indices),
-        (rng.normal(0.0, 3.0, size=(n, k)).astype(np.float32), indices),
+        (rng.normal(0.0, 3.0, size=shape).astype(np.float32), indices),
     ]
 
 
@@ -139,7 +140,7 @@ def softmax_cross_entropy_hidden(rng: np.random.Generator) -> list[Case]:
     section="cross-entropy-gradient",
 )
 def softmax_cross_entropy_grad_visible(rng: np.random.Generator) -> list[Case]:
-    """``softmax_cross_entropy_grad`` of two rows with class indices: (softmax - y) / N."""
+    """``softmax_cross_entropy_grad`` of two rows with class indices: (softmax(z) - y) / N."""
     return [_case(ref.softmax_cross_entropy_grad, VISIBLE_LOGITS, VISIBLE_INDICES)]
 
 
@@ -152,7 +153,7 @@ def softmax_cross_entropy_grad_visible(rng: np.random.Generator) -> list[Case]:
 def softmax_cross_entropy_grad_hidden(rng: np.random.Generator) -> list[Case]:
     """``softmax_cross_entropy_grad`` with class indices and probability rows, huge and
     -inf logits, float32; it is the gradient of the batch MEAN, so it is divided by N."""
-    # The textbook softmax - y loses a few eps absolutely where the label's class saturates.
+    # The textbook q - y loses a few eps absolutely where the label's class saturates.
     return [
         _case(ref.softmax_cross_entropy_grad, z, y, atol=1e-15) for z, y in _logits_and_labels(rng)
     ]
