@@ -12,14 +12,15 @@ ASSIGNMENT = "01_sigmoid"
 
 @check(exercise="sigmoid", points=1, visibility="visible", section="sigmoid-chapter")
 def sigmoid_visible(rng: np.random.Generator) -> list[Case]:
-    """``sigmoid`` at a few ordinary scalars: 0, ±2 and ±10."""
+    """``sigmoid`` at a few ordinary scalars: sigma(0) = 1/2, and sigma(x) at ±2 and ±10."""
     return elementwise_cases(ref.sigmoid, [0.0, 2.0, -2.0, 10.0, -10.0])
 
 
 @check(exercise="sigmoid", points=2, visibility="hidden", section="sigmoid-stable")
 def sigmoid_hidden(rng: np.random.Generator) -> list[Case]:
     """``sigmoid`` on arrays of several shapes, on extreme inputs up to |x| = 1e4 with
-    floating-point warnings as errors (the textbook formula overflows), and in float32."""
+    floating-point warnings as errors (the textbook 1 / (1 + e^-x) overflows below
+    x = -709.78), and in float32."""
     inputs = [
         EXTREME_INPUTS,
         rng.normal(0.0, 5.0, size=(4, 5)),
@@ -32,14 +33,14 @@ def sigmoid_hidden(rng: np.random.Generator) -> list[Case]:
 
 @check(exercise="sigmoid_grad", points=1, visibility="visible", section="sigmoid-derivative")
 def sigmoid_grad_visible(rng: np.random.Generator) -> list[Case]:
-    """``sigmoid_grad`` at a few ordinary scalars: 0 (the maximum, 1/4), ±1 and ±5."""
+    """``sigmoid_grad`` at a few ordinary scalars: sigma'(0) = 1/4 (the maximum), ±1 and ±5."""
     return elementwise_cases(ref.sigmoid_grad, [0.0, 1.0, -1.0, 5.0, -5.0])
 
 
 @check(exercise="sigmoid_grad", points=2, visibility="hidden", section="sigmoid-grad-numerics")
 def sigmoid_grad_hidden(rng: np.random.Generator) -> list[Case]:
-    """``sigmoid_grad`` on arrays, including saturated inputs such as x = 40 where
-    sigma(1 - sigma) rounds to 0 but the derivative is 4.2e-18, and float32."""
+    """``sigmoid_grad`` on arrays, including saturated inputs such as x = 40, where
+    q(1 - q) with q = sigma(x) rounds to 0 but sigma'(x) is 4.2e-18, and float32."""
     inputs = [
         EXTREME_INPUTS,
         rng.normal(0.0, 5.0, size=(3, 7)),
@@ -68,9 +69,9 @@ def floats_next_to_half(dtype: type, count: int) -> np.ndarray:
 
 @check(exercise="logit", points=1, visibility="visible", section="sigmoid-logit")
 def logit_visible(rng: np.random.Generator) -> list[Case]:
-    """``logit`` at 0.5, 0.1, 0.9 and 0.999, and at two probabilities next to ½ where
-    logit(p) is tiny: 0.500001 and 0.49999999999999994, the float just below ½. Each answer
-    must be right to a relative 2e-15, a few units in the last place."""
+    """``logit`` at 0.5, 0.1, 0.9 and 0.999, and at two probabilities next to 1/2 where
+    logit(p) is tiny: 0.500001 and 0.49999999999999994, the float just below 1/2. Each
+    answer must be right to a relative 2e-15, a few units in the last place."""
     below_half = float(np.nextafter(0.5, 0.0))
     return elementwise_cases(
         ref.logit, [0.5, 0.1, 0.9, 0.999, 0.500001, below_half], **LOGIT_TOLERANCES
@@ -79,10 +80,10 @@ def logit_visible(rng: np.random.Generator) -> list[Case]:
 
 @check(exercise="logit", points=2, visibility="hidden", section="sigmoid-logit")
 def logit_hidden(rng: np.random.Generator) -> list[Case]:
-    """``logit`` on arrays of probabilities from 1e-300 to 1 - 2⁻⁵³, inverting the reference
-    sigmoid, within a few floats of ½, at ½ ± 10⁻ᵏ for k = 1, ..., 16 and at random
-    distances from ½, across (¼, ¾), and in float32, to a relative 2e-15 (1e-6 in float32):
-    where logit(p) is tiny, log(p / (1 - p)) loses most of its digits."""
+    """``logit`` on arrays of probabilities from 1e-300 to 1 - 2^-53, inverting the
+    reference sigmoid, within a few floats of 1/2, at 1/2 ± 10^-k for k = 1, ..., 16 and at
+    random distances from 1/2, across (1/4, 3/4), and in float32, to a relative 2e-15 (1e-6
+    in float32): where logit(p) is tiny, log(p / (1 - p)) loses most of its digits."""
     extreme_p = np.array([1e-300, 1e-100, 1e-8, 0.25, 0.75, 1.0 - 1e-8, 1.0 - 2.0**-53])
     powers = 10.0 ** -np.arange(1, 17)
     sign = rng.choice([-1.0, 1.0], size=32)

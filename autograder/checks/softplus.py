@@ -12,15 +12,15 @@ ASSIGNMENT = "02_softplus"
 
 @check(exercise="softplus", points=1, visibility="visible", section="softplus-chapter")
 def softplus_visible(rng: np.random.Generator) -> list[Case]:
-    """``softplus`` at a few ordinary scalars: 0 (log 2), ±1 and ±5."""
+    """``softplus`` at a few ordinary scalars: zeta(0) = log 2, and zeta(x) at ±1 and ±5."""
     return elementwise_cases(ref.softplus, [0.0, 1.0, -1.0, 5.0, -5.0])
 
 
 @check(exercise="softplus", points=2, visibility="hidden", section="softplus-stable")
 def softplus_hidden(rng: np.random.Generator) -> list[Case]:
     """``softplus`` on arrays, on extreme inputs up to |x| = 1e4 with floating-point
-    warnings as errors (log(1 + exp(x)) overflows), below x = -37 where the naive
-    form returns 0, and in float32."""
+    warnings as errors (log(1 + e^x) overflows above x = 709.78), below x = -37 where the
+    naive form returns 0, and in float32."""
     inputs = [
         EXTREME_INPUTS,
         rng.normal(0.0, 5.0, size=(4, 5)),
@@ -33,14 +33,15 @@ def softplus_hidden(rng: np.random.Generator) -> list[Case]:
 
 @check(exercise="log_sigmoid", points=1, visibility="visible", section="softplus-chapter")
 def log_sigmoid_visible(rng: np.random.Generator) -> list[Case]:
-    """``log_sigmoid`` at a few ordinary scalars: 0 (-log 2), ±1 and ±5."""
+    """``log_sigmoid`` at a few ordinary scalars: log sigma(0) = -log 2, and
+    log sigma(x) = -zeta(-x) at ±1 and ±5."""
     return elementwise_cases(ref.log_sigmoid, [0.0, 1.0, -1.0, 5.0, -5.0])
 
 
 @check(exercise="log_sigmoid", points=2, visibility="hidden", section="softplus-stable")
 def log_sigmoid_hidden(rng: np.random.Generator) -> list[Case]:
-    """``log_sigmoid`` on arrays and extreme inputs (log(sigmoid(x)) is log 0 = -inf
-    for x < -745 and 0 instead of about -exp(-x) above x = 37), and in float32."""
+    """``log_sigmoid`` on arrays and extreme inputs (log(sigma(x)) is log 0 = -inf for
+    x < -745 and 0 instead of about -e^-x above x = 37), and in float32."""
     inputs = [
         EXTREME_INPUTS,
         rng.uniform(-800.0, 800.0, size=(8, 8)),
@@ -51,8 +52,8 @@ def log_sigmoid_hidden(rng: np.random.Generator) -> list[Case]:
 
 
 def _derivative_cases(points: list[tuple[str, str, np.ndarray]]) -> list[Case]:
-    # A central difference with a well-chosen step is good to about 1e-10 relatively;
-    # 1e-6 leaves room for any reasonable step and fails a forward difference or a bad h.
+    # A central difference with a well-chosen step delta is good to about 1e-10 relatively;
+    # 1e-6 leaves room for any reasonable step and fails a forward difference or a bad delta.
     return [
         Case(
             args=(Function(f), x),
@@ -66,15 +67,15 @@ def _derivative_cases(points: list[tuple[str, str, np.ndarray]]) -> list[Case]:
 
 @check(exercise="central_difference", points=1, visibility="visible", section="softplus-step")
 def central_difference_visible(rng: np.random.Generator) -> list[Case]:
-    """``central_difference(softplus, x)`` estimates sigmoid(x) at x = 0, 1 and -3."""
+    """``central_difference(softplus, x)`` estimates zeta'(x) = sigma(x) at x = 0, 1 and -3."""
     return _derivative_cases([("softplus", "sigmoid", np.float64(x)) for x in (0.0, 1.0, -3.0)])
 
 
 @check(exercise="central_difference", points=2, visibility="hidden", section="softplus-step")
 def central_difference_hidden(rng: np.random.Generator) -> list[Case]:
     """``central_difference`` on arrays of points from -20 to 20 and out to |x| = 1e3 (a
-    fixed step too small for large |x| is lost to rounding), for softplus (whose
-    derivative is sigmoid) and sigmoid (whose derivative is sigmoid_grad)."""
+    fixed step delta too small for large |x| is lost to rounding), for softplus
+    (zeta' = sigma) and for sigmoid (sigma' = sigma(1 - sigma))."""
     return _derivative_cases(
         [
             ("softplus", "sigmoid", rng.uniform(-20.0, 20.0, size=12)),

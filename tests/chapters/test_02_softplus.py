@@ -16,7 +16,7 @@ import pytest
 from helpers import EPS, SMALLEST_SUBNORMAL
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from scipy import integrate, special
+from scipy import integrate, optimize, special
 
 from autograder.reference import (
     binary_cross_entropy_with_logits,
@@ -87,19 +87,19 @@ def softplus_stable(x):
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def softplus_inv(y):
-    """zeta^{-1}(y) = y + log(-expm1(-y)), eq. (eq-softplus-inverse)."""
-    y = np.asarray(y, dtype=np.float64)
-    return y + np.log(-np.expm1(-y))
+def softplus_inv(v):
+    """zeta^{-1}(v) = v + log(-expm1(-v)), eq. (eq-softplus-inverse)."""
+    v = np.asarray(v, dtype=np.float64)
+    return v + np.log(-np.expm1(-v))
 
 
-def softplus_inv_naive(y):
-    return np.log(np.exp(y) - 1)
+def softplus_inv_naive(v):
+    return np.log(np.exp(v) - 1)
 
 
-def central_difference(x, h, dtype):
-    x, h = dtype(x), dtype(h)
-    return (softplus(x + h) - softplus(x - h)) / (2 * h)
+def central_difference(x, delta, dtype):
+    x, delta = dtype(x), dtype(delta)
+    return (softplus(x + delta) - softplus(x - delta)) / (2 * delta)
 
 
 # ---------------------------------------------------------------- softplus-definition
@@ -163,8 +163,8 @@ def test_second_derivative_is_sigmoid_grad_and_positive(x):
 
 def test_central_differences_with_the_chapters_step_match_the_reference_sigmoid():
     x = np.linspace(-30, 30, 601)
-    h = 1e-5 * np.maximum(1, np.abs(x))
-    central = (softplus(x + h) - softplus(x - h)) / (2 * h)
+    delta = 1e-5 * np.maximum(1, np.abs(x))
+    central = (softplus(x + delta) - softplus(x - delta)) / (2 * delta)
     np.testing.assert_allclose(central, sigmoid(x), rtol=0, atol=1e-10)
 
 
@@ -398,49 +398,57 @@ def test_initialisation_values_quoted_in_the_text():
 
 
 @SETTINGS
-@given(finite_floats(-5.0, 5.0), finite_floats(0.01, 1e3))
-def test_sharpened_gap_formula_and_bound_in_50_digits(x, beta):
-    assume(abs(beta * x) <= 300)
-    with mpmath.workdps(DPS + 140):  # zeta(beta x)/beta - x cancels for beta x up to 300
-        b, t = mpmath.mpf(beta), mpmath.mpf(x)
-        gap = softplus_mp(b * t) / b - max(0, t)
-        formula = mpmath.log1p(mpmath.exp(-b * abs(t))) / b
+@given(finite_floats(-5.0, 5.0), finite_floats(1e-3, 100.0))
+def test_sharpened_gap_formula_and_bound_in_50_digits(x, tau):
+    assume(abs(x / tau) <= 300)
+    with mpmath.workdps(DPS + 140):  # tau zeta(x / tau) - x cancels for x / tau up to 300
+        t, x_mp = mpmath.mpf(tau), mpmath.mpf(x)
+        gap = t * softplus_mp(x_mp / t) - max(0, x_mp)
+        formula = t * mpmath.log1p(mpmath.exp(-abs(x_mp) / t))
         assert abs(gap - formula) <= mpmath.mpf(10) ** -45 * formula
-        assert 0 < gap <= mpmath.log(2) / b
+        assert 0 < gap <= t * mpmath.log(2)
 
 
 @SETTINGS
-@given(finite_floats(-3.0, 3.0), finite_floats(0.1, 100.0))
-def test_sharpened_gap_shrinks_as_beta_grows(x, beta):
-    assume(abs(beta * x) <= 100)
+@given(finite_floats(-3.0, 3.0), finite_floats(0.01, 10.0))
+def test_sharpened_gap_shrinks_with_the_temperature(x, tau):
+    assume(abs(x / tau) <= 100)
     with mpmath.workdps(DPS + 100):
-        t = mpmath.mpf(x)
+        x_mp = mpmath.mpf(x)
 
-        def gap(b):
-            return softplus_mp(b * t) / b - max(0, t)
+        def gap(t):
+            return t * softplus_mp(x_mp / t) - max(0, x_mp)
 
-        assert gap(2 * mpmath.mpf(beta)) < gap(mpmath.mpf(beta))
+        assert gap(mpmath.mpf(tau) / 2) < gap(mpmath.mpf(tau))
 
 
-@pytest.mark.parametrize("beta", [0.5, 1.0, 10.0, 100.0, 1000.0, 1e6])
-def test_sharpened_softplus_converges_uniformly_to_relu(beta):
+@pytest.mark.parametrize("tau", [2.0, 1.0, 0.1, 0.01, 0.001, 1e-6])
+def test_sharpened_softplus_converges_uniformly_to_relu(tau):
     x = np.linspace(-3, 3, 6001)  # contains 0
-    gap = softplus(beta * x) / beta - np.maximum(0, x)
-    assert gap.max() == pytest.approx(LN2 / beta, rel=1e-15)
+    gap = tau * softplus(x / tau) - np.maximum(0, x)
+    assert gap.max() == pytest.approx(tau * LN2, rel=1e-15)
     assert x[np.argmax(gap)] == 0.0 and np.all(gap > -1e-15)
 
 
 @SETTINGS
-@given(finite_floats(-3.0, 3.0), finite_floats(0.1, 100.0))
-def test_slope_of_the_sharpened_softplus_is_sigmoid_of_beta_x(x, beta):
+@given(finite_floats(-3.0, 3.0), finite_floats(0.01, 10.0))
+def test_slope_of_the_sharpened_softplus_is_sigmoid_of_x_over_tau(x, tau):
     with mpmath.workdps(DPS):
-        b = mpmath.mpf(beta)
-        slope = mpmath.diff(lambda t: zeta_expr(b * t) / b, mpmath.mpf(x))
-        assert abs(slope - sigmoid_mp(b * mpmath.mpf(x))) < mpmath.mpf(10) ** -35
+        t = mpmath.mpf(tau)
+        slope = mpmath.diff(lambda u: t * zeta_expr(u / t), mpmath.mpf(x))
+        assert abs(slope - sigmoid_mp(mpmath.mpf(x) / t)) < mpmath.mpf(10) ** -35
+
+
+def test_softplus_is_the_log_sum_exp_of_zero_and_x():
+    # the temperature of softmax-temperature: zeta(x) = LSE(0, x), tau zeta(x/tau) = tau LSE
+    x = np.linspace(-30, 30, 601)
+    np.testing.assert_allclose(
+        softplus(x), special.logsumexp(np.stack([0 * x, x]), axis=0), rtol=4 * EPS
+    )
 
 
 def test_pytorch_threshold_correction_quoted_in_the_text():
-    # at beta x = 20 the dropped term log(1 + e^{-20}) / beta is below e^{-20} / beta ~ 2e-9/beta
+    # at x / tau = 20 the dropped term tau log(1 + e^{-20}) is below tau e^{-20} ~ 2e-9 tau
     assert math.log1p(math.exp(-20)) < math.exp(-20) < 2.1e-9
     assert round(math.exp(-20), 9) == 2e-9
 
@@ -604,19 +612,68 @@ def test_exp_overflows_where_softplus_stays_linear():
     assert round(math.exp(10), -3) == 22_000
 
 
+def gaussian_nll_mp(mu, beta, y):
+    """-log N(y | mu, 1 / beta): the normal with mean mu and precision beta."""
+    return mpmath.log(2 * mpmath.pi) / 2 - mpmath.log(beta) / 2 + beta * (y - mu) ** 2 / 2
+
+
+@SETTINGS
+@given(finite_floats(-5.0, 5.0), finite_floats(0.01, 100.0), finite_floats(-5.0, 5.0))
+def test_gaussian_nll_is_minus_the_log_density_with_precision_beta(mu, beta, y):
+    with mpmath.workdps(DPS):
+        mu_m, beta_m, y_m = mpmath.mpf(mu), mpmath.mpf(beta), mpmath.mpf(y)
+        density = mpmath.npdf(y_m, mu_m, 1 / mpmath.sqrt(beta_m))  # standard deviation
+        assert abs(-mpmath.log(density) - gaussian_nll_mp(mu_m, beta_m, y_m)) < 1e-45
+
+
 @SETTINGS
 @given(finite_floats(-5.0, 5.0), finite_floats(-5.0, 5.0), finite_floats(-5.0, 5.0))
-def test_gaussian_nll_gradient_with_respect_to_the_raw_scale(mu, s, y):
+def test_gaussian_nll_gradient_with_a_softplus_precision(mu, s, y):
+    # (eq-gaussian-nll-grad), and the same gradient as g'/g (g (y - mu)^2 - 1) / 2 for
+    # beta = g(s), with g = zeta and g = exp
     with mpmath.workdps(DPS):
-        for g, factor in [(zeta_expr, sigmoid_mp(s) / softplus_mp(s)), (mpmath.exp, 1)]:
-
-            def nll(t, g=g):
-                sd = g(t)
-                return mpmath.log(2 * mpmath.pi) / 2 + mpmath.log(sd) + (y - mu) ** 2 / (2 * sd**2)
-
-            grad = mpmath.diff(nll, mpmath.mpf(s))
-            expected = factor * (1 - (y - mu) ** 2 / g(mpmath.mpf(s)) ** 2)
+        mu_m, s_m, y_m = mpmath.mpf(mu), mpmath.mpf(s), mpmath.mpf(y)
+        d_s = mpmath.diff(lambda t: gaussian_nll_mp(mu_m, softplus_mp(t), y_m), s_m)
+        d_mu = mpmath.diff(lambda m: gaussian_nll_mp(m, softplus_mp(s_m), y_m), mu_m)
+        expected_s = sigmoid_mp(s_m) / 2 * ((y_m - mu_m) ** 2 - 1 / softplus_mp(s_m))
+        assert abs(d_s - expected_s) <= mpmath.mpf(10) ** -35 * max(1, abs(expected_s))
+        assert abs(d_mu - softplus_mp(s_m) * (mu_m - y_m)) < mpmath.mpf(10) ** -35 * max(
+            1, abs(d_mu)
+        )
+        for g, factor in [(zeta_expr, sigmoid_mp(s_m) / softplus_mp(s_m)), (mpmath.exp, 1)]:
+            grad = mpmath.diff(lambda t, g=g: gaussian_nll_mp(mu_m, g(t), y_m), s_m)
+            expected = factor * (g(s_m) * (y_m - mu_m) ** 2 - 1) / 2
             assert abs(grad - expected) <= mpmath.mpf(10) ** -35 * max(1, abs(expected))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_fitted_precision_is_the_inverse_mean_squared_residual(seed):
+    rng = np.random.default_rng(seed)
+    mu, y = 1.0, rng.normal(1.0, rng.uniform(0.1, 3.0), size=500)
+    mse = np.mean((y - mu) ** 2)
+
+    def mean_loss(s):
+        beta = float(softplus(s))
+        return np.mean(0.5 * np.log(2 * np.pi) - 0.5 * np.log(beta) + 0.5 * beta * (y - mu) ** 2)
+
+    fit = optimize.minimize_scalar(mean_loss, bracket=(-5.0, 5.0), tol=1e-12)
+    assert float(softplus(fit.x)) == pytest.approx(1 / mse, rel=1e-6)
+    s_star = float(softplus_inv(1 / mse))
+    assert mean_loss(s_star) <= min(mean_loss(s_star - 1e-3), mean_loss(s_star + 1e-3))
+
+
+def test_the_variance_floor_caps_the_precision():
+    s = np.linspace(-30, 700, 7301)
+    v_min = 1e-6
+    beta = 1 / (1 / softplus(s) + v_min)
+    assert np.all(beta < 1 / v_min) and np.all(beta > 0) and np.all(np.diff(beta) >= 0)
+
+
+def test_the_chapter_corrects_the_source_articles_mean():
+    text = CHAPTER.read_text(encoding="utf-8")
+    assert "Erratum" in text and r"\beta = \zeta(s)" in text
+    assert "precision" in text and "sigma_{\\mathrm{std}}" not in text
+    assert "goodfellow2016" in text
 
 
 # ---------------------------------------------------------------- softplus-step
@@ -636,34 +693,37 @@ def test_central_difference_truncation_error_is_h2_over_6_times_zeta3(x):
     with mpmath.workdps(DPS):
         s = sigmoid_mp(x)
         third = s * (1 - s) * (1 - 2 * s)
-        for h in [mpmath.mpf("1e-3"), mpmath.mpf("1e-4")]:
-            d = (softplus_mp(x + h) - softplus_mp(x - h)) / (2 * h)
-            assert abs((d - s) / h**2 - third / 6) < 10 * h**2
+        for delta in [mpmath.mpf("1e-3"), mpmath.mpf("1e-4")]:
+            d = (softplus_mp(x + delta) - softplus_mp(x - delta)) / (2 * delta)
+            assert abs((d - s) / delta**2 - third / 6) < 10 * delta**2
 
 
-@pytest.mark.parametrize("h", [0.5, 0.1, 1e-3, 1e-6])
-def test_central_difference_at_zero_is_exact(h):
+@pytest.mark.parametrize("delta", [0.5, 0.1, 1e-3, 1e-6])
+def test_central_difference_at_zero_is_exact(delta):
     with mpmath.workdps(DPS):
-        d = (softplus_mp(h) - softplus_mp(-h)) / (2 * mpmath.mpf(h))
+        d = (softplus_mp(delta) - softplus_mp(-delta)) / (2 * mpmath.mpf(delta))
         assert abs(d - mpmath.mpf(1) / 2) < mpmath.mpf(10) ** -45
-    assert abs(central_difference(0.0, h, np.float64) - 0.5) < 1e-15 / h
+    assert abs(central_difference(0.0, delta, np.float64) - 0.5) < 1e-15 / delta
 
 
-def errors_over_steps(x, dtype, hs):
+def errors_over_steps(x, dtype, deltas):
     with mpmath.workdps(DPS):
         exact = sigmoid_mp(dtype(x))
         return np.array(
-            [float(abs(mpmath.mpf(float(central_difference(x, h, dtype))) - exact)) for h in hs]
+            [
+                float(abs(mpmath.mpf(float(central_difference(x, delta, dtype))) - exact))
+                for delta in deltas
+            ]
         )
 
 
 @pytest.mark.parametrize(("dtype", "eps"), [(np.float64, EPS), (np.float32, EPS32)])
 @pytest.mark.parametrize("x", [-1.0, 0.5, 1.0, 2.0])
 def test_best_step_is_of_the_order_of_eps_to_the_one_third(dtype, eps, x):
-    hs = np.logspace(-13, -0.5, 126)
-    err = errors_over_steps(x, dtype, hs)
+    deltas = np.logspace(-13, -0.5, 126)
+    err = errors_over_steps(x, dtype, deltas)
     best = np.argmin(err)
-    assert eps ** (1 / 3) / 10 < hs[best] < 10 * eps ** (1 / 3)
+    assert eps ** (1 / 3) / 10 < deltas[best] < 10 * eps ** (1 / 3)
     assert err[best] < 10 * eps ** (2 / 3)
     # the V: both far ends are much worse than the bottom
     assert err[0] > 100 * err[best] and err[-1] > 100 * err[best]
@@ -684,8 +744,8 @@ def test_step_numbers_quoted_in_the_text():
 
 
 def test_float32_tiny_steps_give_a_zero_difference():
-    x, h = np.float32(1), np.float32(1e-8)
-    assert x + h == x and central_difference(1.0, 1e-8, np.float32) == 0
+    x, delta = np.float32(1), np.float32(1e-8)
+    assert x + delta == x and central_difference(1.0, 1e-8, np.float32) == 0
 
 
 # ---------------------------------------------------------------- the chapter's text
@@ -714,6 +774,28 @@ def test_chapter_has_the_labels_other_pages_and_the_grader_use():
         assert f"({label})=" in text, label
     assert "{doc}`softplus_exercise`" in text
     assert text.index("(softplus-chapter)=") < text.index("# Softplus")
+
+
+def visible_assert_lines(text):
+    """Assert lines in the page's code cells that are shown (not folded or removed)."""
+    count = 0
+    for body in re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", text, re.M | re.S):
+        tags = re.search(r"^:tags:\s*\[(.*)\]", body, re.M)
+        if tags and {"hide-input", "remove-input", "remove-cell"} & {
+            t.strip().strip("'\"") for t in tags.group(1).split(",")
+        }:
+            continue
+        count += sum(
+            1
+            for line in body.splitlines()
+            if line.strip().startswith("assert") or "np.testing.assert" in line
+        )
+    return count
+
+
+def test_the_page_shows_at_most_15_assert_lines():
+    # Verification code is folded; the assertions that teach stay in the open.
+    assert 0 < visible_assert_lines(CHAPTER.read_text(encoding="utf-8")) <= 15
 
 
 def test_chapter_quotes_the_thresholds_these_tests_compute():
