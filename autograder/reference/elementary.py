@@ -583,7 +583,7 @@ def log_softmax(z, axis=-1):
         - \operatorname{log1p}\Bigl(\sum_{j \ne k} e^{z_j - m}\Bigr).
 
     Both terms are :math:`\le 0`, so nothing cancels: every entry is within a
-    few ulp of itself, plus :math:`\epsilon \sum_j s_j |z_j - m|` (the rounding
+    few ulp of itself, plus :math:`\varepsilon \sum_j q_j |z_j - m|` (the rounding
     of the shifts, as large as the effect of rounding ``z`` itself).  The usual
     ``z - logsumexp(z)`` first rounds :math:`\operatorname{logsumexp}(z)` to
     the ulp of the large number :math:`m` (``1.8e-12`` at ``m = 1e4``) and then
@@ -618,14 +618,14 @@ def softmax_jacobian(z):
     Parameters
     ----------
     z : array_like
-        A vector of ``n`` logits.
+        A vector of ``K`` logits.
 
     Returns
     -------
     ndarray
-        The symmetric ``(n, n)`` matrix
-        :math:`J_{ij} = \partial s_i / \partial z_j = s_i (\delta_{ij} - s_j)`
-        with :math:`s = \operatorname{softmax}(z)`.  Its rows sum to 0.
+        The symmetric ``(K, K)`` matrix
+        :math:`J_{ij} = \partial q_i / \partial z_j = q_i (\mathbb{1}\{i = j\} - q_j)`
+        with :math:`\mathbf q = \operatorname{softmax}(\mathbf z)`.  Its rows sum to 0.
 
     Raises
     ------
@@ -642,13 +642,13 @@ def softmax_jacobian(z):
 
     Notes
     -----
-    Off the diagonal, :math:`J_{ij} = -s_i s_j`, a product.  On it,
+    Off the diagonal, :math:`J_{ij} = -q_i q_j`, a product.  On it,
 
-    .. math:: J_{ii} = s_i (1 - s_i) = s_i \sum_{j \ne i} s_j,
+    .. math:: J_{ii} = q_i (1 - q_i) = q_i \sum_{j \ne i} q_j,
 
-    where :math:`1 - s_i` is computed as the share of the other entries, not by
+    where :math:`1 - q_i` is computed as the share of the other entries, not by
     subtracting from 1.  For a saturated input such as ``[36, 0]``,
-    ``s - s**2`` returns ``1.1e-16`` or 0 for :math:`J_{00} = 2.3 \times 10^{-16}`;
+    ``q - q**2`` returns ``1.1e-16`` or 0 for :math:`J_{00} = 2.3 \times 10^{-16}`;
     the form above is accurate to a few ulp in every entry.
 
     References
@@ -755,7 +755,7 @@ def kl_divergence(p, q, axis=-1):
     Returns
     -------
     ndarray or scalar
-        :math:`KL(p \| q)` with ``axis`` removed: 0 when ``p == q``, ``+inf``
+        :math:`D_{\mathrm{KL}}(p \,\|\, q)` with ``axis`` removed: 0 when ``p == q``, ``+inf``
         (without warning) where some :math:`q_i = 0 < p_i`.
 
     Raises
@@ -779,7 +779,7 @@ def kl_divergence(p, q, axis=-1):
     relative error of its small logarithm; otherwise it is
     :math:`\log(p_i/q_i)`, and :math:`\log p_i - \log q_i` only where that
     quotient overflows (then :math:`|\log(p_i/q_i)| > 700` and the
-    subtraction cancels nothing).  So :math:`H(p, q) = H(p) + KL(p \| q)` holds
+    subtraction cancels nothing).  So :math:`H(p, q) = H(p) + D_{\mathrm{KL}}(p \,\|\, q)` holds
     to a few ulp.  The terms have both signs, and the sum is accurate to a few
     ulp of :math:`\sum_i |p_i \log(p_i/q_i)|`, which is a few ulp of
     :math:`KL` itself unless :math:`p \approx q`; there the divergence is of
@@ -861,7 +861,7 @@ def _logits_and_targets(logits, labels):
 
 @_underflow_is_fine
 def softmax_cross_entropy(logits, labels):
-    r"""Mean softmax cross-entropy of a batch, :math:`-\frac1N \sum_n \sum_k y_{nk} \log s_{nk}`.
+    r"""Mean softmax cross-entropy of a batch, :math:`-\frac1N \sum_n \sum_k y_{nk} \log q_{nk}`.
 
     Parameters
     ----------
@@ -894,9 +894,10 @@ def softmax_cross_entropy(logits, labels):
 
     Notes
     -----
-    :math:`s = \operatorname{softmax}(z)` per row, and :math:`\log s` comes from
-    :func:`log_softmax`, never from ``log(softmax(z))``, which is ``-inf`` as
-    soon as a probability underflows.  Terms with :math:`y_{nk} = 0` count 0.
+    :math:`\mathbf q = \operatorname{softmax}(\mathbf z)` per row, and
+    :math:`\log \mathbf q` comes from :func:`log_softmax`, never from
+    ``log(softmax(z))``, which is ``-inf`` as soon as a probability underflows.
+    Terms with :math:`y_{nk} = 0` count 0.
     With class indices this is ``torch.nn.functional.cross_entropy`` with mean
     reduction.  All terms are :math:`\ge 0`, so the result is accurate to a few
     ulp.
@@ -955,13 +956,13 @@ def softmax_cross_entropy_grad(logits, labels):
 
     Notes
     -----
-    For each row, with :math:`s = \operatorname{softmax}(z)`, the identity
+    For each row, with :math:`\mathbf q = \operatorname{softmax}(\mathbf z)`, the identity
 
-    .. math:: s_k - y_k = s_k (1 - y_k) - y_k (1 - s_k)
+    .. math:: q_k - y_k = q_k (1 - y_k) - y_k (1 - q_k)
 
-    is used with :math:`1 - s_k` computed as the share of the other classes
+    is used with :math:`1 - q_k` computed as the share of the other classes
     (as in :func:`softmax_jacobian`).  For a one-hot label it gives
-    :math:`s_k` off the label and :math:`-\sum_{j \ne y} s_j` on it, each to a
+    :math:`q_k` off the label and :math:`-\sum_{j \ne y} q_j` on it, each to a
     few ulp even when the label's class saturates: for ``z = [36, 0]`` and label
     0 the gradient is :math:`(-2.3, 2.3) \times 10^{-16}`, whereas
     ``softmax(z) - onehot`` gives ``-1.1e-16`` or 0 for the first entry.  For soft
