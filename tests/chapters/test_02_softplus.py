@@ -509,6 +509,12 @@ def test_naive_zero_thresholds_quoted_in_the_text_to_two_decimals():
     assert softplus_naive(np.float32(-16.64)) == 0 and softplus_naive(np.float32(-16.63)) > 0
 
 
+def test_the_correction_at_1000_is_below_1e_minus_434():
+    # zeta(1000) = 1000 + zeta(-1000), and zeta(-1000) < e^{-1000} (equal to 50 digits)
+    with mpmath.workdps(DPS):
+        assert 0 < softplus_mp(-1000) <= mpmath.exp(-1000) < mpmath.mpf("1e-434")
+
+
 def test_naive_relative_error_grows_like_half_eps_times_exp_minus_x():
     x = np.linspace(-36, -1, 351)
     with mpmath.workdps(DPS):
