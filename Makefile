@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine with Python 3.11+ and make:
 #   make book   build the website into _build/html
-#   make test   build it, then run the whole test suite (in parallel, one worker per core)
+#   make test   build it and the PDF, then run the whole test suite (in parallel, one worker
+#               per core)
+# Also: make pdf, the whole book as one PDF (_build/latex/sigmoid-to-softmax.pdf), with LaTeX.
 # Both create .venv and install the pinned dependencies when needed. While developing:
 #   make check  lint, then the fast tests only (no website, no browser, no nbgrader, nothing
 #               marked slow): under a minute on two cores, and no need for make book first
@@ -24,7 +26,7 @@ CHECK_PYTHON := import re, sys; \
 	print("" if sys.version_info[:len(need)] >= need else "%s is Python %d.%d.%d, but the course \
 	needs Python %s or newer (requires-python in pyproject.toml): run make with \
 	PYTHON=/path/to/python3.X" % ((sys.executable,) + tuple(sys.version_info[:3]) + (spec,)))
-ifneq ($(filter-out clean browser-setup,$(or $(MAKECMDGOALS),book)),)
+ifneq ($(filter-out clean browser-setup pdf-setup,$(or $(MAKECMDGOALS),book)),)
 PYTHON_PROBLEM := $(shell command -v "$(INTERPRETER)" >/dev/null 2>&1 \
 	&& "$(INTERPRETER)" -c '$(CHECK_PYTHON)' 2>&1 \
 	|| echo "$(INTERPRETER) was not found: the course needs Python 3 (run make with PYTHON=...)")
@@ -37,7 +39,7 @@ endif
 # one worker (tests/conftest.py says which), so that each such fixture is built once.
 PARALLEL := -n auto --dist loadgroup
 
-.PHONY: setup book test check lint serve exercises clean browser-setup bench
+.PHONY: setup book pdf test check lint serve exercises clean browser-setup pdf-setup bench
 
 setup: $(STAMP)
 
@@ -59,7 +61,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint book browser-setup
+test: lint book browser-setup pdf
 	$(BIN)/python -m pytest $(PARALLEL)
 
 check: lint
@@ -79,6 +81,44 @@ browser-setup:
 	else \
 		echo "browser-setup: no /usr/bin/chromium, and it is installed only as root on Debian" \
 			"(apt-get install chromium): the browser tests will be skipped"; \
+	fi
+
+# The PDF edition: the same pages through Sphinx's LaTeX builder and XeLaTeX (latexmk), into
+# _build/latex. Debian's TeX Live, FreeFont and poppler-utils are installed by pdf-setup as
+# root on Debian; anywhere else, or if the install fails, make pdf is skipped and says why
+# (and so are the PDF's tests).
+PDF := _build/latex/sigmoid-to-softmax.pdf
+PDF_TOOLS := xelatex latexmk makeindex pdfinfo pdftotext pdfimages pdftohtml pdftoppm
+PDF_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+	texlive-xetex latexmk fonts-freefont-otf poppler-utils
+# Prints what is missing for the PDF (nothing when all is there).
+PDF_MISSING = missing=""; \
+	for tool in $(PDF_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	fc-list 2>/dev/null | grep -q 'FreeSerif\.otf' || missing="$$missing FreeSerif"; \
+	echo $$missing
+
+pdf-setup:
+	@missing="$$($(PDF_MISSING))"; \
+	if [ -z "$$missing" ]; then \
+		echo "pdf-setup: $$(xelatex --version | head -n 1)"; \
+	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then \
+		echo "pdf-setup: installing TeX Live, FreeFont and poppler-utils with apt-get (missing: $$missing)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(PDF_PACKAGES) >/dev/null; } \
+		|| echo "pdf-setup: apt-get could not install them: make pdf will be skipped"; \
+	else \
+		echo "pdf-setup: missing$$missing, installed only as root on Debian" \
+			"(apt-get install $(PDF_PACKAGES)): make pdf will be skipped"; \
+	fi
+
+pdf: setup pdf-setup
+	@missing="$$($(PDF_MISSING))"; \
+	if [ -n "$$missing" ]; then \
+		echo "pdf: skipped, missing$$missing (make pdf-setup installs them as root on Debian)"; \
+	else \
+		$(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going \
+		&& test -f $(PDF) \
+		&& echo "The PDF is built: $(CURDIR)/$(PDF) ($$(pdfinfo $(PDF) | awk '/^Pages:/ {print $$2}') pages)"; \
 	fi
 
 serve: book
