@@ -371,7 +371,8 @@ def test_logit_derivative_against_central_differences():
 # ---------------------------------------------------------------- sigmoid-overflow
 
 
-def test_float_formats_quoted_in_the_text():
+def test_float_formats_the_numerics_rely_on():
+    # (quoted in the floating-point appendix, fp-epsilon and fp-overflow)
     assert 1.79e308 < np.finfo(np.float64).max < 1.8e308
     assert 3.40e38 < float(np.finfo(np.float32).max) < 3.41e38
     assert 1 - np.nextafter(1.0, 0.0) == 2.0**-53 and np.nextafter(1.0, 2.0) - 1 == 2.0**-52
