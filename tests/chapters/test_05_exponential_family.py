@@ -85,13 +85,15 @@ def assert_mp_close(got, exact, rtol=4 * EPS, atol=0.0, what=""):
         )
 
 
-def central_gradient(f, x, h=1e-5):
-    return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+def central_gradient(f, x, delta=EPS ** (1 / 3)):
+    """Central differences, with the step of a first derivative, about eps^(1/3)."""
+    return np.array([(f(x + delta * e) - f(x - delta * e)) / (2 * delta) for e in np.eye(x.size)])
 
 
-def central_hessian(f, x, h=1e-4):
+def central_hessian(f, x, delta=EPS ** (1 / 4)):
+    """The page's four-point second differences, with the step of a second derivative."""
     n = x.size
-    step = np.eye(n) * h
+    step = np.eye(n) * delta
     hess = np.empty((n, n))
     for i in range(n):
         for j in range(n):
@@ -100,7 +102,7 @@ def central_hessian(f, x, h=1e-4):
                 - f(x + step[i] - step[j])
                 - f(x - step[i] + step[j])
                 + f(x - step[i] - step[j])
-            ) / (4 * h * h)
+            ) / (4 * delta * delta)
     return hess
 
 
@@ -403,6 +405,22 @@ def test_full_k_logits_are_flat_along_ones(z):
 # ------------------------------------------- exponential-family-numerics
 
 
+def test_the_family_needs_phi_k_positive():
+    """eta_i = log(phi_i / phi_K) needs phi_K > 0; every member of the family gives class K
+    the probability e^{-a(eta)} > 0; and any class with positive probability can be the
+    reference."""
+    eta = ef.multinomial_natural_params([0.3, 0.7, 0.0])
+    assert np.all(eta == np.inf)
+    for e in ([-700.0, 3.0], [40.0, 40.0], [0.0, 0.0]):
+        phi = ef.multinomial_mean_params(e)
+        assert phi[-1] > 0
+        assert phi[-1] == pytest.approx(np.exp(-ef.multinomial_log_partition(e)), rel=1e-12)
+    phi = np.array([0.3, 0.7, 0.0])
+    others = phi[[0, 2]]
+    eta_2 = np.log(others / phi[1], where=others > 0, out=np.full(2, -np.inf))
+    np.testing.assert_allclose(ref.softmax(np.insert(eta_2, 1, 0.0)), phi, atol=1e-15)
+
+
 def test_naive_formulas_overflow_at_1000_and_the_true_values():
     eta = np.array([1000.0, 999.0])
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
@@ -547,6 +565,76 @@ def test_multinomial_gradient_is_phi_and_hessian_is_the_covariance(eta):
     np.testing.assert_allclose(second, np.diag(phi[:-1]), rtol=0, atol=0)
     cov = (table - phi[:-1]).T @ np.diag(phi) @ (table - phi[:-1])
     np.testing.assert_allclose(cov, hess, rtol=0, atol=1e-15)
+
+
+# -------------------------------------- exponential-family-finite-differences
+
+
+def second_difference(f, x, delta):
+    return (f(x + delta) - 2 * f(x) + f(x - delta)) / delta**2
+
+
+@pytest.mark.parametrize("x", [-2.0, 0.3, 1.5])
+def test_second_difference_error_is_within_the_bound_of_the_proposition(x):
+    """|D_delta - f''| <= delta^2 max|f''''| / 12 + 4 u |f| / delta^2 for the softplus, whose
+    fourth derivative is sigma (1 - sigma) (1 - 6 sigma (1 - sigma)); steps are powers of two,
+    so that x +- delta is exact wherever the bound matters."""
+    u = EPS / 2
+    exact = float(mpmath.diff(lambda t: mpmath.log(1 + mpmath.exp(t)), mpf(x), 2))
+    grid = np.linspace(x - 0.2, x + 0.2, 2001)
+    s = ref.sigmoid(grid)
+    fourth = np.abs(s * (1 - s) * (1 - 6 * s * (1 - s))).max()
+    for power in range(-23, -3):
+        delta = 2.0**power
+        error = abs(second_difference(ref.softplus, x, delta) - exact)
+        bound = delta**2 * fourth / 12 + 4 * u * abs(ref.softplus(x)) / delta**2
+        assert error <= 1.5 * bound, (delta, error, bound)
+
+
+@pytest.mark.parametrize(("a4", "fx"), [(1.0, 1.0), (0.1, 4.6), (0.125, 0.7)])
+def test_best_step_and_error_of_a_second_difference(a4, fx):
+    """E(delta) = A delta^2 + B / delta^2 is smallest at delta^4 = B / A, where it is
+    2 sqrt(A B); with A = max|f''''| / 12 and B = 4 u |f| that is (48 u |f| / max|f''''|)^(1/4)
+    and 2 (u |f| max|f''''| / 3)^(1/2)."""
+    u = EPS / 2
+    A, B = a4 / 12, 4 * u * fx
+    deltas = np.logspace(-7, -1, 200001)
+    E = A * deltas**2 + B / deltas**2
+    assert deltas[np.argmin(E)] == pytest.approx((48 * u * fx / a4) ** 0.25, rel=1e-3)
+    assert E.min() == pytest.approx(2 * np.sqrt(u * fx * a4 / 3), rel=1e-6)
+    assert E.min() == pytest.approx(2 * np.sqrt(A * B), rel=1e-6)
+
+
+def test_the_steps_quoted():
+    assert f"{EPS ** (1 / 4):.1e}" == "1.2e-04"  # eps^(1/4) ~ 1.2 x 10^-4
+    assert round(EPS ** (1 / 3) * 1e6) == 6  # eps^(1/3) ~ 6 x 10^-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_hessian_step_is_near_eps_to_the_quarter_and_the_gradient_step_near_the_third(seed):
+    rng = np.random.default_rng(seed)
+    eta = rng.normal(0, 1.5, size=3)
+    phi = ef.multinomial_mean_params(eta)
+    hess = covariance_free(phi)
+    deltas = np.logspace(-8, -1, 57)
+    f = ef.multinomial_log_partition
+    grad_errors = [np.abs(central_gradient(f, eta, dl) - phi[:-1]).max() for dl in deltas]
+    hess_errors = [np.abs(central_hessian(f, eta, dl) - hess).max() for dl in deltas]
+    assert 0.1 < deltas[np.argmin(grad_errors)] / EPS ** (1 / 3) < 10
+    assert 0.1 < deltas[np.argmin(hess_errors)] / EPS ** (1 / 4) < 10
+    # the gradient's step is far too small for the Hessian
+    assert np.abs(central_hessian(f, eta, EPS ** (1 / 3)) - hess).max() > 30 * min(hess_errors)
+
+
+@SETTINGS
+@given(reals(-5.0, 5.0), reals(1e-3, 1e-1))
+def test_four_point_formula_on_the_diagonal_is_the_second_difference_with_step_2_delta(x, delta):
+    def f(v):
+        return float(ref.softplus(v[0]))
+
+    four_point = central_hessian(f, np.array([x]), delta)[0, 0]
+    two_delta = second_difference(ref.softplus, x, 2 * delta)
+    assert four_point == pytest.approx(two_delta, rel=1e-9, abs=1e-12)
 
 
 # ------------------------------------------- exponential-family-convex
@@ -792,6 +880,7 @@ def test_chapter_labels_header_links_and_exercise_pointer():
         "exponential-family-numerics",
         "exponential-family-reference",
         "exponential-family-moments",
+        "exponential-family-finite-differences",
         "exponential-family-convex",
         "exponential-family-glm",
         "exponential-family-hypothesis",
@@ -802,8 +891,28 @@ def test_chapter_labels_header_links_and_exercise_pointer():
         assert f"({label})=" in text, label
     assert "{doc}`exponential_family_exercise`" in text
     assert "## Learning goals" in text and "## Summary" in text
-    assert len(re.findall(r":    caption:", text)) == 3
-    assert len(re.findall(r":    alt:", text)) == 3
+    assert len(re.findall(r":    caption:", text)) == 4
+    assert len(re.findall(r":    alt:", text)) == 4
+    for key in ("ng_cs229", "mccullagh1989", "bishop2006", "blanchard2021"):
+        assert key in text, key
+    for label in (
+        "def-ef-family",
+        "prop-ef-bernoulli",
+        "thm-ef-multinomial",
+        "thm-ef-softmax-inverse",
+        "thm-ef-moments",
+        "cor-ef-multinomial-moments",
+        "prop-ef-second-difference-step",
+        "cor-ef-convex",
+        "prop-ef-multinomial-pd",
+        "def-ef-glm",
+        "thm-ef-glm-softmax",
+        "thm-ef-loglik-gradient",
+        "thm-ef-nll-convex",
+    ):
+        assert f":label: {label}" in text, label
+    assert "{ref}`cross-entropy-kl-log1p`" in text
+    assert "\\varphi_K > 0" in text
     # every {ref} target exists on some chapter page
     labels = set()
     for page in (ROOT / "chapters").rglob("*.md"):
@@ -814,9 +923,38 @@ def test_chapter_labels_header_links_and_exercise_pointer():
     equations = set(re.findall(r"^\$\$ \(([\w-]+)\)$", text, re.M))
     assert set(re.findall(r"\{eq\}`([\w-]+)`", text)) <= equations
     # numbers quoted in the text
-    for quoted in ("709.78", "1000.31", "(0.731, 0.269, 0)", "1.1 \\times 10^{-16}", "0.36"):
+    for quoted in (
+        "709.78",
+        "1000.31",
+        "(0.731, 0.269, 0)",
+        "1.1 \\times",
+        "0.36",
+        "1.2 \\times 10^{-4}",
+        "6 \\times 10^{-6}",
+    ):
         assert quoted in text, quoted
     # the steps of the derivation are numbered (1) to (5), and their basis is listed
     for n in range(1, 6):
         assert f"\\text{{({n})}}" in text
     assert "The basis of each step" in text
+
+
+VISIBLE_ASSERT = re.compile(r"^\s*assert\b|np\.testing\.assert|assert_allclose")
+HIDDEN_TAGS = {"hide-input", "remove-input", "remove-cell"}
+
+
+def test_at_most_15_visible_assert_lines():
+    """Verification code is folded (hide-input) or lives in this file; the checks that teach
+    stay in the open."""
+    text = CHAPTER.read_text(encoding="utf-8")
+    visible, in_cell, tags = [], False, set()
+    for line in text.splitlines():
+        if line.startswith("```{code-cell}"):
+            in_cell, tags = True, set()
+        elif in_cell and line.startswith("```"):
+            in_cell = False
+        elif in_cell and line.startswith(":tags:"):
+            tags = {tag.strip(" '\"") for tag in line.split("[", 1)[1].rstrip("]").split(",")}
+        elif in_cell and not tags & HIDDEN_TAGS and VISIBLE_ASSERT.search(line):
+            visible.append(line)
+    assert len(visible) <= 15, visible
