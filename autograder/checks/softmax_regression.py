@@ -115,18 +115,22 @@ def _relative_error(g, g_fd) -> float:
 
 def _matches_central_differences(X, y, W, b, l2):
     """Judge: ``(dW, db)`` agrees with central differences of the reference loss at (W, b)."""
-    d, k = W.shape
-    theta = _flat(W, b)
-    g_fd = np.zeros_like(theta)
-    for i in range(theta.size):
-        h = np.cbrt(np.finfo(float).eps) * max(1.0, abs(theta[i]))
-        up, down = theta.copy(), theta.copy()
-        up[i] += h
-        down[i] -= h
-        g_fd[i] = (
-            sr.softmax_regression_loss(X, y, up[: d * k].reshape(d, k), up[d * k :], l2)
-            - sr.softmax_regression_loss(X, y, down[: d * k].reshape(d, k), down[d * k :], l2)
-        ) / (up[i] - down[i])
+    d, n_classes = W.shape
+    size = d * n_classes  # the weights come first in the flattened parameters
+
+    def loss_at(omega):
+        return sr.softmax_regression_loss(
+            X, y, omega[:size].reshape(d, n_classes), omega[size:], l2
+        )
+
+    omega = _flat(W, b)  # every parameter in one vector
+    g_fd = np.zeros_like(omega)
+    for i in range(omega.size):
+        delta = np.cbrt(np.finfo(float).eps) * max(1.0, abs(omega[i]))  # the step
+        up, down = omega.copy(), omega.copy()
+        up[i] += delta
+        down[i] -= delta
+        g_fd[i] = (loss_at(up) - loss_at(down)) / (up[i] - down[i])
     dW, db = sr.softmax_regression_grad(X, y, W, b, l2)
     n = X.shape[0]
     typical = {
@@ -137,7 +141,7 @@ def _matches_central_differences(X, y, W, b, l2):
     }
 
     def judge(got) -> Mismatch | str | None:
-        arrays, problem = _pair(got, ((d, k), (k,)), ("dW", "db"))
+        arrays, problem = _pair(got, ((d, n_classes), (n_classes,)), ("dW", "db"))
         if problem is not None:
             return problem
         g = _flat(*arrays)
@@ -206,10 +210,11 @@ def _held_out_accuracy_at_least(X_test, y_test, n_features, n_classes, threshold
 # ------------------------------------------------------------------------------ data
 
 
-def _problem(rng: np.random.Generator, n: int, d: int, k: int, scale: float = 1.0):
+def _problem(rng: np.random.Generator, n: int, d: int, n_classes: int, scale: float = 1.0):
     X = rng.normal(size=(n, d))
-    y = rng.integers(0, k, size=n)
-    return X, y, scale * rng.normal(size=(d, k)), scale * rng.normal(size=k)
+    y = rng.integers(0, n_classes, size=n)
+    W = scale * rng.normal(size=(d, n_classes))
+    return X, y, W, scale * rng.normal(size=n_classes)
 
 
 def _random_split(rng: np.random.Generator, train_share: float):
@@ -394,15 +399,15 @@ def softmax_regression_fit_hidden(rng: np.random.Generator) -> list[Case]:
     Xm[np.arange(30), ym % 3] += 2.0  # make the three classes that occur separable-ish
     settings.append((Xm, ym, 4, 0.5, 40, 0.01))
     cases = []
-    for X_, y_, k, eta, epochs, l2 in settings:
-        W_ref, b_ref = sr.softmax_regression_fit(X_, y_, k, eta, epochs, l2)
+    for X_, y_, n_classes, alpha, epochs, l2 in settings:
+        W_ref, b_ref = sr.softmax_regression_fit(X_, y_, n_classes, alpha, epochs, l2)
         reached = float(sr.softmax_regression_loss(X_, y_, W_ref, b_ref, l2))
-        kwargs = {"learning_rate": eta, "n_epochs": epochs, "l2": l2}
+        kwargs = {"learning_rate": alpha, "n_epochs": epochs, "l2": l2}
         cases.append(
             Case(
-                args=(X_, y_, k),
+                args=(X_, y_, n_classes),
                 kwargs=kwargs,
-                judge=_trained_loss_below(X_, y_, k, kwargs, reached + LOSS_SLACK, reached),
+                judge=_trained_loss_below(X_, y_, n_classes, kwargs, reached + LOSS_SLACK, reached),
             )
         )
     return cases
