@@ -196,8 +196,8 @@ def sigmoid_grad(x):
 
     .. math:: \sigma'(x) = \sigma(x)\,\sigma(-x) = \frac{t}{(1 + t)^2} = \frac{t}{1 + t\,(2 + t)}.
 
-    The textbook form ``s * (1 - s)`` computes :math:`1 - \sigma(x)` by
-    cancellation: for :math:`x = 36` it returns ``1.1e-16`` instead of
+    The textbook form ``q * (1 - q)`` computes :math:`1 - \sigma(x)` by
+    cancellation: for :math:`x = 36` it returns ``2.2e-16`` (one ulp of 1) instead of
     ``2.3e-16``, and 0 beyond :math:`x \approx 37`.  The form above has no
     subtraction, so it stays within a few ulp everywhere and is exactly even.
 
