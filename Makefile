@@ -107,14 +107,14 @@ pdf-setup:
 			--no-install-recommends $(PDF_PACKAGES) >/dev/null; } \
 		|| echo "pdf-setup: apt-get could not install them: make pdf will be skipped"; \
 	else \
-		echo "pdf-setup: missing$$missing, installed only as root on Debian" \
+		echo "pdf-setup: missing $$missing, installed only as root on Debian" \
 			"(apt-get install $(PDF_PACKAGES)): make pdf will be skipped"; \
 	fi
 
 pdf: setup pdf-setup
 	@missing="$$($(PDF_MISSING))"; \
 	if [ -n "$$missing" ]; then \
-		echo "pdf: skipped, missing$$missing (make pdf-setup installs them as root on Debian)"; \
+		echo "pdf: skipped, missing $$missing (make pdf-setup installs them as root on Debian)"; \
 	else \
 		$(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going \
 		&& test -f $(PDF) \
