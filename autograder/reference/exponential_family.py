@@ -1,18 +1,19 @@
 r"""The categorical ("multinomial") distribution as an exponential family.
 
-Chapter 5 of the course writes the distribution of one draw ``y`` from ``k``
-classes with probabilities :math:`\varphi_1, \dots, \varphi_k` as
+Chapter 5 of the course writes the distribution of one draw ``y`` from ``K``
+classes with probabilities :math:`\varphi_1, \dots, \varphi_K` as
 
-.. math:: p(y; \eta) = b(y) \exp\bigl(\eta^T T(y) - a(\eta)\bigr)
+.. math:: p(y; \boldsymbol\eta) = h(y) \exp(\boldsymbol\eta^\top T(y) - a(\boldsymbol\eta))
 
-with ``k - 1`` natural parameters :math:`\eta_i = \log(\varphi_i / \varphi_k)`,
-the indicator vector :math:`T(y)_i = 1\{y = i\}` as sufficient statistic, the
-log-partition :math:`a(\eta) = \log(1 + \sum_j e^{\eta_j})` and :math:`b(y) = 1`.
-Inverting gives :math:`\varphi = \operatorname{softmax}([\eta, 0])`.
+with ``K - 1`` natural parameters :math:`\eta_i = \log(\varphi_i / \varphi_K)` (which
+need :math:`\varphi_K > 0`), the indicator vector :math:`T(y)_i = \mathbb{1}\{y = i\}` as
+sufficient statistic, the log-partition :math:`a(\boldsymbol\eta) = \log(1 + \sum_j
+e^{\eta_j})` and the base measure :math:`h(y) = 1` (CS229 writes it :math:`b(y)`).
+Inverting gives :math:`\boldsymbol\varphi = \operatorname{softmax}([\boldsymbol\eta, 0])`.
 
-Conventions.  The text numbers the classes :math:`1, \dots, k` and takes the last
-one, class :math:`k`, as the *reference class* whose natural parameter is fixed
-at :math:`\eta_k = 0`.  The code numbers them :math:`0, \dots, k - 1` (as NumPy
+Conventions.  The text numbers the classes :math:`1, \dots, K` and takes the last
+one, class :math:`K`, as the *reference class* whose natural parameter is fixed
+at :math:`\eta_K = 0`.  The code numbers them :math:`0, \dots, K - 1` (as NumPy
 does), so the reference class is ``k - 1``: the text's class :math:`i` is the
 code's label ``i - 1``.  The classes lie on the **last axis** of every array;
 leading axes are a batch.  Dtypes follow :mod:`autograder.reference`: ``float32``
@@ -46,7 +47,7 @@ def _with_reference_logit(eta):
 
 
 def multinomial_sufficient_statistic(y, k):
-    r"""The sufficient statistic :math:`T(y) \in \{0, 1\}^{k-1}` of the categorical distribution.
+    r"""The sufficient statistic :math:`T(y) \in \{0, 1\}^{K-1}` of the categorical distribution.
 
     Parameters
     ----------
@@ -62,7 +63,7 @@ def multinomial_sufficient_statistic(y, k):
         ``float64`` array of shape ``y.shape + (k - 1,)``:
         ``T[..., i] = 1.0`` where ``y == i`` and ``0.0`` elsewhere, for
         ``i = 0, ..., k - 2``.  The reference class ``k - 1`` has
-        :math:`T(k - 1) = 0`, the zero vector.
+        :math:`T(K - 1) = 0`, the zero vector.
 
     Raises
     ------
@@ -77,10 +78,10 @@ def multinomial_sufficient_statistic(y, k):
 
     Notes
     -----
-    In the chapter's numbering (classes :math:`1, \dots, k`),
-    :math:`T(y)_i = 1\{y = i\}` for :math:`i = 1, \dots, k - 1`: the one-hot
+    In the chapter's numbering (classes :math:`1, \dots, K`),
+    :math:`T(y)_i = \mathbb{1}\{y = i\}` for :math:`i = 1, \dots, K - 1`: the one-hot
     vector of :math:`y` with its last entry dropped.  The dropped entry is not
-    lost, :math:`1\{y = k\} = 1 - \sum_{i<k} T(y)_i`, and leaving it out is what
+    lost, :math:`\mathbb{1}\{y = K\} = 1 - \sum_{i<K} T(y)_i`, and leaving it out is what
     makes the ``k - 1`` natural parameters unique.  Under probabilities
     :math:`\varphi`, :math:`E[T(y)_i] = \varphi_i`.  The result is exact.
 
@@ -280,7 +281,7 @@ def multinomial_mean_params(eta):
 
 @np.errstate(under="ignore")
 def multinomial_log_partition(eta):
-    r"""The log-partition :math:`a(\eta) = \log\bigl(1 + \sum_{j<k} e^{\eta_j}\bigr)`.
+    r"""The log-partition :math:`a(\eta) = \log\bigl(1 + \sum_{j<K} e^{\eta_j}\bigr)`.
 
     Parameters
     ----------

@@ -2,7 +2,7 @@ r"""Softmax regression from scratch: the model, its loss, its gradient, and a tr
 
 These are the reference implementations of chapter 6 of the course.  The model is
 
-.. math:: h(x) = \operatorname{softmax}(W^\top x + b),
+.. math:: \mathbf q(\mathbf x) = \operatorname{softmax}(W^\top \mathbf x + \mathbf b),
 
 with weights ``W`` of shape ``(d, K)`` and biases ``b`` of shape ``(K,)`` for ``d``
 features and ``K`` classes.  A batch ``X`` holds one example per row, shape
@@ -162,10 +162,10 @@ def standardize(X_train, *others):
 
     Notes
     -----
-    Feature :math:`j` becomes :math:`(x_j - \mu_j) / \sigma_j`, with
-    :math:`\mu_j` and :math:`\sigma_j` (population standard deviation) computed on
+    Feature :math:`j` becomes :math:`(x_j - m_j) / s_j`, with
+    :math:`m_j` and :math:`s_j` (population standard deviation) computed on
     the training rows.  A feature that is constant on the training set has
-    :math:`\sigma_j = 0`; it is only centred (:math:`\sigma_j` is replaced by 1),
+    :math:`s_j = 0`; it is only centred (:math:`s_j` is replaced by 1),
     as ``sklearn.preprocessing.StandardScaler`` does.  Test rows are never looked
     at when the statistics are computed, so nothing about them leaks into the
     model.
@@ -313,7 +313,7 @@ def softmax_regression_loss(X, y, W, b, l2=0.0):
     Returns
     -------
     numpy.float64
-        The loss :math:`J(W, b)`.
+        The loss :math:`L(W, \mathbf b)`.
 
     Raises
     ------
@@ -332,13 +332,13 @@ def softmax_regression_loss(X, y, W, b, l2=0.0):
     -----
     .. math::
 
-        J(W, b) = -\frac1N \sum_{n=1}^N \log
+        L(W, \mathbf b) = -\frac1N \sum_{n=1}^N \log
         \operatorname{softmax}(W^\top x_n + b)_{y_n} + \frac{\lambda}{2} \|W\|_F^2 .
 
     The first term is :func:`autograder.reference.softmax_cross_entropy` of the
     logits :math:`XW + b`, computed through log-softmax, so it stays finite and
     accurate for large logits.  At :math:`W = 0, b = 0` every class has
-    probability :math:`1/K` and :math:`J = \log K`.
+    probability :math:`1/K` and :math:`L = \log K`.
 
     Examples
     --------
@@ -395,20 +395,20 @@ def softmax_regression_grad(X, y, W, b, l2=0.0):
 
     Notes
     -----
-    With :math:`P = \operatorname{softmax}(XW + b)` (row by row) and :math:`Y`
+    With :math:`Q = \operatorname{softmax}(XW + \mathbf b)` (row by row) and :math:`Y`
     the one-hot rows of the labels, the gradient of the mean cross-entropy with
-    respect to the logits is :math:`G = (P - Y)/N`
+    respect to the logits is :math:`G = (Q - Y)/N`
     (:func:`autograder.reference.softmax_cross_entropy_grad`).  The logits are
     linear in the parameters, :math:`Z_{nk} = \sum_j X_{nj} W_{jk} + b_k`, so
 
     .. math::
 
-        \frac{\partial J}{\partial W} = X^\top G + \lambda W
-        = \frac1N X^\top (P - Y) + \lambda W, \qquad
-        \frac{\partial J}{\partial b} = G^\top \mathbf{1}
-        = \frac1N \sum_{n=1}^N (P - Y)_{n,:} .
+        \frac{\partial L}{\partial W} = X^\top G + \lambda W
+        = \frac1N X^\top (Q - Y) + \lambda W, \qquad
+        \frac{\partial L}{\partial \mathbf b} = G^\top \mathbf{1}
+        = \frac1N \sum_{n=1}^N (Q - Y)_{n,:} .
 
-    Every row of :math:`P - Y` sums to 0, so the entries of ``db`` sum to 0.
+    Every row of :math:`Q - Y` sums to 0, so the entries of ``db`` sum to 0.
 
     Examples
     --------
@@ -440,8 +440,8 @@ def softmax_regression_fit(X, y, n_classes, learning_rate=0.25, n_epochs=500, l2
     n_classes : int
         The number of classes ``K`` (a class may be missing from ``y``).
     learning_rate : float, optional
-        Step size :math:`\eta` (default 0.25, below :math:`1/L` for the
-        standardised digits, where :math:`L \approx 3.7`; see Notes).
+        Step size :math:`\alpha` (default 0.25, below :math:`1/M` for the
+        standardised digits, where :math:`M \approx 3.7`; see Notes).
     n_epochs : int, optional
         Number of gradient steps, each on the whole training set (default 500).
     l2 : float, optional
@@ -473,17 +473,19 @@ def softmax_regression_fit(X, y, n_classes, learning_rate=0.25, n_epochs=500, l2
 
     .. math::
 
-        W_{t+1} = W_t - \eta\, \frac{\partial J}{\partial W}(W_t, b_t), \qquad
-        b_{t+1} = b_t - \eta\, \frac{\partial J}{\partial b}(W_t, b_t),
+        W_{t+1} = W_t - \alpha \nabla_W L(W_t, \mathbf b_t), \qquad
+        \mathbf b_{t+1} = \mathbf b_t - \alpha \nabla_{\mathbf b} L(W_t, \mathbf b_t),
 
     with the gradient of :func:`softmax_regression_grad`.  The loss is convex and
-    its gradient is :math:`L`-Lipschitz with
-    :math:`L \le \tfrac12 \lambda_{\max}(A^\top A / N) + \lambda`, where
-    :math:`A = [X, \mathbf{1}]` (Böhning's bound on the softmax Hessian,
-    :math:`\operatorname{diag}(p) - pp^\top \preceq \tfrac12 I`).  Any
-    :math:`\eta < 2/L` then decreases the loss at every step.  For the
-    standardised digits :math:`\lambda_{\max}(A^\top A / N) \approx 7.4`, so
-    :math:`L \le 3.7` and :math:`\eta = 0.25 < 1/L`.  The penalty makes the
+    its gradient is :math:`M`-Lipschitz with
+    :math:`M \le \tfrac12 \nu_{\max}(A^\top A / N) + \lambda`, where
+    :math:`A = [X, \mathbf{1}]` and :math:`\nu_{\max}` is the largest eigenvalue: a
+    consequence of Böhning's bound on the softmax Hessian,
+    :math:`\operatorname{diag}(\mathbf q) - \mathbf q \mathbf q^\top \preceq \tfrac12 (I -
+    \mathbf 1 \mathbf 1^\top / K)`, whose eigenvalue consequence is
+    :math:`\nu_{\max} \le \tfrac12`.  Any :math:`\alpha < 2/M` then decreases the loss at
+    every step.  For the standardised digits :math:`\nu_{\max}(A^\top A / N) \approx 7.4`,
+    so :math:`M \le 3.7` and :math:`\alpha = 0.25 < 1/M`.  The penalty makes the
     minimiser unique; it is the minimiser of ``LogisticRegression(C=1 / (l2 * N))``
     in scikit-learn.
 
