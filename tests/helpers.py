@@ -221,3 +221,19 @@ def relative_error(g, g_fd):
     """``|g - g_fd| / max(|g|, |g_fd|)``, safe when both are zero."""
     g, g_fd = np.asarray(g, dtype=float), np.asarray(g_fd, dtype=float)
     return np.linalg.norm(g - g_fd) / max(np.linalg.norm(g), np.linalg.norm(g_fd), SMALLEST_NORMAL)
+
+
+def set_student_id(notebook: dict, student: str) -> dict:
+    """Write ``student`` into the notebook's ``STUDENT_ID = ...`` cell, as that student would.
+
+    Per-student questions draw their parameters from that id; a notebook without the cell
+    is returned unchanged.  Works on nbformat nodes and plain JSON dicts alike.
+    """
+    for cell in notebook["cells"]:
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.lstrip().startswith("STUDENT_ID ="):
+            first, _, rest = source.lstrip().partition("\n")
+            comment = first.partition("#")[2]
+            line = f"STUDENT_ID = {student!r}" + (f"  #{comment}" if comment else "")
+            cell["source"] = line + ("\n" + rest if rest else "")
+    return notebook
