@@ -41,6 +41,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from helpers import set_student_id  # noqa: E402
 from nbgrader_course import NbgraderCourse  # noqa: E402
 
 from autograder.checks import ASSIGNMENTS  # noqa: E402
@@ -146,7 +147,7 @@ def write_submission(folder: Path, exercise: Exercise, kind: str, rng: random.Ra
         extra.append("while True:\n    pass")
     elif kind == "writes-files":
         extra.append("open('notes.txt', 'w').write('draft')")
-    notebook = exercise.notebook(answers, extra)
+    notebook = set_student_id(exercise.notebook(answers, extra), folder.parent.name)
     if kind == "wrong-name":
         name = name.replace(".ipynb", " (1).ipynb")
     nbformat.write(notebook, folder / name)
