@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from autograder import course
 from autograder.checks import ASSIGNMENTS, Case, Check, Function, describe_input, mismatch
-from autograder.checks.core import stable_hash
+from autograder.checks.core import STUDENT_ID_VARIABLE, stable_hash
 from autograder.notebook import (
     CodeCell,
     NotebookProblem,
@@ -36,6 +36,8 @@ from autograder.runner.pool import CellError, Limits, Outcome, Sandbox, SandboxP
 
 #: The package a submission must not import.
 FORBIDDEN = (GRADING_PACKAGE,)
+#: The group that asks a worker for the notebook's STUDENT_ID (not a check).
+ANSWERED_AS = "<student id>"
 
 #: Every status, most severe first: a submission's status is the first that applies.
 STATUSES: dict[str, str] = {
@@ -452,11 +454,20 @@ def grade_submission(
         )
         return unverified(result, checks, "imports-autograder", detail)
     cases = {c.name: cases_of(c, run_seed, student_id, assignment.id) for c in checks}
-    task = build_task(
-        assignment, prepared.cells, [Asked.of(assignment, c, cases[c.name]) for c in checks]
-    )
-    outcome = sandbox.run(task)
-    return evaluate(result, assignment, prepared.cells, checks, cases, outcome)
+    asked = [Asked.of(assignment, c, cases[c.name]) for c in checks]
+    if any(c.per_student for c in checks):  # which id the student answered as, for a note
+        asked.append(Asked(ANSWERED_AS, STUDENT_ID_VARIABLE, [Case(args=())], kind="value"))
+    outcome = sandbox.run(build_task(assignment, prepared.cells, asked))
+    evaluate(result, assignment, prepared.cells, checks, cases, outcome)
+    answered_as = outcome.groups.get(ANSWERED_AS)
+    if answered_as and answered_as.answers and answered_as.answers[0].value != student_id:
+        shown = answered_as.answers[0].value if answered_as.answers[0].error is None else "?"
+        result.notes.append(
+            f"the notebook's {STUDENT_ID_VARIABLE} is {shown!r}, but it was graded as "
+            f"{student_id!r}: its per-student questions were graded with {student_id!r}'s "
+            "parameters"
+        )
+    return result
 
 
 def unverified(
