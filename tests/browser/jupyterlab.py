@@ -124,6 +124,21 @@ class Session:
     saved: dict
 
 
+def dismiss_dialogs(page) -> None:
+    """Accept any dialog JupyterLab opened meanwhile (a kernel to choose, a notice), as a
+    student would click its default button before going on."""
+    for _ in range(3):
+        dialog = page.locator(".jp-Dialog")
+        if not dialog.count():
+            return
+        accept = dialog.locator(".jp-Dialog-button.jp-mod-accept")
+        if accept.count():
+            accept.first.click()
+        else:
+            page.keyboard.press("Escape")
+        page.wait_for_timeout(200)
+
+
 def cell_with(page, text: str):
     """The notebook cell whose code holds ``text`` (exactly one)."""
     cells = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=text)
@@ -154,6 +169,7 @@ def work_through(page, lab: Lab, notebook: str, function: str, answer: str) -> S
     )
     # The set-up cell first (it imports NumPy and defines the visible tests' helper), as a
     # student does on opening the notebook.
+    dismiss_dialogs(page)
     setup = page.locator(".jp-Notebook .jp-CodeCell").first
     setup.locator(".jp-InputArea").click()
     page.keyboard.press("Shift+Enter")
@@ -163,6 +179,7 @@ def work_through(page, lab: Lab, notebook: str, function: str, answer: str) -> S
         time.sleep(0.2)
     solution = cell_with(page, f"def {function}(")
     editor = solution.locator(".cm-content")
+    dismiss_dialogs(page)
     editor.click()
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(answer)  # as text, so the editor adds no indentation of its own
@@ -179,6 +196,7 @@ def work_through(page, lab: Lab, notebook: str, function: str, answer: str) -> S
             break
         time.sleep(0.2)
     check_cell = cell_with(page, "-m autograder check")
+    dismiss_dialogs(page)
     check_cell.locator(".jp-InputArea").click()
     page.keyboard.press("Shift+Enter")
     check = _output(check_cell, ("Visible checks:", "error:", "Error"), timeout=120)
