@@ -25,10 +25,12 @@ __all__ = [
     "logsumexp",
     "sigmoid",
     "sigmoid_grad",
+    "smoothed_cross_entropy_grad",
     "softmax",
     "softmax_cross_entropy",
     "softmax_cross_entropy_grad",
     "softmax_jacobian",
+    "softmax_temperature_grad",
     "softplus",
 ]
 
@@ -1059,3 +1061,204 @@ def binary_cross_entropy_with_logits(logits, labels):
         raise ValueError("binary_cross_entropy_with_logits needs at least one element")
     loss = _xmul(y, _softplus(-z)) + _xmul(1 - y, _softplus(z))
     return finish(np.mean(loss), out)
+
+
+
+# ---- exercises of chapters 3 and 4
+
+
+def _positive_scalar(value, name, *, low=0.0, high=np.inf, closed=False):
+    """``value`` as a float, checked to be one real number in the interval the caller names.
+
+    ``closed`` says whether ``low`` and ``high`` themselves are allowed (``[low, high]``) or
+    not (``(low, high)``).
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if array.ndim != 0:
+        raise ValueError(f"{name} must be one number, got an array of shape {array.shape}")
+    number = float(array)
+    inside = low <= number <= high if closed else low < number < high
+    if not (np.isfinite(number) and inside):
+        where = f"[{low:g}, {high:g}]" if closed else f"({low:g}, {high:g})"
+        raise ValueError(f"{name} must be a finite number in {where}, got {number!r}")
+    return number
+
+
+@_underflow_is_fine
+def softmax_temperature_grad(z, tau, axis=-1):
+    r"""The derivative of the softmax at temperature :math:`\tau` with respect to :math:`\tau`.
+
+    Parameters
+    ----------
+    z : array_like
+        Real logits :math:`\mathbf z` with at least one dimension; entries may be ``-inf``
+        (masked classes).
+    tau : float
+        The temperature :math:`\tau`, a finite positive number.
+    axis : int, optional
+        The axis along which the softmax normalises (default: the last).
+
+    Returns
+    -------
+    ndarray
+        :math:`\partial \operatorname{softmax}(\mathbf z/\tau)/\partial\tau`, of the shape of
+        ``z``.  Each row sums to 0; a ``-inf`` entry gets 0.  A row without a finite
+        maximum (all ``-inf``, or holding ``+inf`` or NaN) has no softmax: NaN.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` or ``tau`` does not hold real numbers.
+    ValueError
+        If ``tau`` is not one finite positive number, ``z`` is a scalar, ``axis`` is out of
+        range, or the axis has length 0.
+
+    See Also
+    --------
+    softmax : The function it differentiates, at :math:`\tau = 1`.
+    softmax_jacobian : The derivative with respect to the logits, through which this one goes.
+    logsumexp : :math:`\tau \operatorname{LSE}(\mathbf z/\tau)` tends to :math:`\max \mathbf z`
+        as :math:`\tau \to 0^+`.
+
+    Notes
+    -----
+    With :math:`\mathbf q = \operatorname{softmax}(\mathbf z/\tau)`, the chain rule through
+    the Jacobian :math:`J = \operatorname{diag}(\mathbf q) - \mathbf q \mathbf q^\top` and
+    :math:`\partial(\mathbf z/\tau)/\partial\tau = -\mathbf z/\tau^2` give
+
+    .. math::
+
+        \frac{\partial q_i}{\partial \tau}
+        = -\frac{q_i}{\tau^2}\Bigl(z_i - \sum_j q_j z_j\Bigr)
+        = -\frac{q_i}{\tau}\Bigl(w_i - \sum_j q_j w_j\Bigr),
+        \qquad w_j = \frac{z_j - m}{\tau},\ m = \max_j z_j .
+
+    The second form uses shift invariance (:math:`\sum_j q_j = 1`, so any common shift of
+    the :math:`z_j` cancels).  It never subtracts numbers of the size of the logits: every
+    :math:`w_j \le 0`, so :math:`\sum_j q_j w_j` is a sum of terms of one sign, and the
+    softmax of :math:`\mathbf w` exponentiates nothing above :math:`e^0 = 1`.  Each entry
+    is accurate to a few ulp of :math:`q_i (1 + |w_i|)(|w_i| + \sum_j q_j |w_j|)/\tau`;
+    the subtraction :math:`w_i - \sum_j q_j w_j` cancels only where the exact entry is
+    itself small next to that scale.  The textbook form subtracts :math:`\sum_j q_j z_j`
+    from :math:`z_i` in the scale of :math:`|z|`: for logits near :math:`10^8` it keeps
+    about 8 digits of an answer of order 1.
+
+    Raising the temperature flattens the distribution: the largest component has a negative
+    derivative (:math:`w_i = 0 > \sum_j q_j w_j`), and the components sum to a constant, so
+    the derivatives sum to 0.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press, 2016,
+       section 6.2.2.3 (the softmax unit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import softmax_temperature_grad
+    >>> print(np.round(softmax_temperature_grad([1.0, 2.0, 3.0], 1.0), 6))
+    [ 0.141817  0.14077  -0.282587]
+    >>> print(softmax_temperature_grad([[0.0, 0.0], [-np.inf, 5.0]], 2.0))
+    [[0. 0.]
+     [0. 0.]]
+    >>> g = softmax_temperature_grad([1e8, 1e8 - 1.0], 1.0)
+    >>> print(np.round(g, 6))
+    [-0.196612  0.196612]
+    """
+    z, out = as_float(z)
+    tau = _positive_scalar(tau, "tau")
+    if z.ndim == 0:
+        raise ValueError("expected an array with at least one dimension, got a scalar")
+    m = np.max(z, axis=axis, keepdims=True)
+    ok = np.isfinite(m)
+    with np.errstate(over="ignore"):  # (z - m) / tau below -1.8e308 is -inf: exp(-inf) = 0
+        w = np.where(ok, (z - np.where(ok, m, 0)) / tau, -np.inf)
+    e = np.exp(w)  # every exponent <= 0, the largest exactly 0
+    total = np.sum(e, axis=axis, keepdims=True)
+    q = np.where(ok, e / np.where(ok, total, 1), np.nan)
+    mean = np.sum(_xmul(q, w), axis=axis, keepdims=True)  # sum_j q_j w_j, 0 * (-inf) = 0
+    with np.errstate(invalid="ignore"):  # rows without a maximum are NaN already
+        grad = -_xmul(q, w - mean) / tau
+    return finish(grad + 0.0, out)
+
+
+@_underflow_is_fine
+def smoothed_cross_entropy_grad(logits, labels, smoothing):
+    r"""Gradient of the batch-mean softmax cross-entropy with label smoothing :math:`\kappa`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, K)
+        Unnormalised scores :math:`\mathbf z_n` of ``N`` examples over ``K`` classes.
+    labels : array_like, shape (N,) of int, or (N, K) of float
+        Class indices in ``[0, K)``, or probability rows :math:`\mathbf p_n` (each summing
+        to 1).
+    smoothing : float
+        The smoothing weight :math:`\kappa \in [0, 1]`.
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+        The gradient with respect to the logits of
+        :math:`\frac1N \sum_n H(\mathbf t_n, \operatorname{softmax}(\mathbf z_n))`, the
+        targets being :math:`\mathbf t_n = (1 - \kappa)\,\mathbf p_n + \frac{\kappa}{K}\mathbf 1`
+        (:math:`\mathbf p_n = \mathbf y_n`, one-hot, for class indices); in the dtype of the
+        logits.
+
+    Raises
+    ------
+    TypeError
+        If the logits or the smoothing weight do not hold real numbers.
+    ValueError
+        If ``smoothing`` is not one number in :math:`[0, 1]`; otherwise as
+        :func:`softmax_cross_entropy`.
+
+    See Also
+    --------
+    softmax_cross_entropy_grad : The case :math:`\kappa = 0`.
+    softmax_cross_entropy : The loss, given the smoothed targets as probability rows.
+
+    Notes
+    -----
+    The smoothed target :math:`\mathbf t` sums to 1, so the gradient of
+    :math:`-\sum_k t_k \log q_k` is :math:`\mathbf q - \mathbf t`
+    (:math:`\mathbf q = \operatorname{softmax}(\mathbf z)`), that is
+
+    .. math::
+
+        \nabla_{\mathbf z}\, \ell
+        = \mathbf q - (1 - \kappa)\,\mathbf p - \frac{\kappa}{K}\mathbf 1
+        = \bigl(\mathbf q \odot (\mathbf 1 - \mathbf p)
+                - \mathbf p \odot (\mathbf 1 - \mathbf q)\bigr)
+        + \kappa\Bigl(\mathbf p - \frac1K \mathbf 1\Bigr),
+
+    divided by :math:`N` for the batch mean.  :math:`1 - q_k` is computed as the share of
+    the other classes (as in :func:`softmax_cross_entropy_grad`), so the bracket is accurate
+    even where a class saturates; the last term is exact up to one rounding.  The two parts
+    cancel only where :math:`\mathbf q \approx \mathbf t`, the minimiser of the loss, and the
+    gradient is then small next to the scale :math:`\max(q_k, t_k)`, to which it is accurate
+    to a few ulp.  With :math:`\kappa > 0` the gradient never vanishes however large the
+    true logit: the model is pulled back towards :math:`q_y = 1 - \kappa (K - 1)/K`.
+
+    References
+    ----------
+    .. [1] C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens, Z. Wojna, "Rethinking the
+       Inception architecture for computer vision", CVPR 2016, section 7.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import smoothed_cross_entropy_grad
+    >>> print(np.round(smoothed_cross_entropy_grad([[0.0, 0.0]], [0], 0.2), 6))
+    [[-0.4  0.4]]
+    >>> print(np.round(smoothed_cross_entropy_grad([[1e4, 0.0, -1e4]], [0], 0.3), 6))
+    [[ 0.2 -0.1 -0.1]]
+    """
+    z, y, out = _logits_and_targets(logits, labels)
+    kappa = _positive_scalar(smoothing, "smoothing", low=0.0, high=1.0, closed=True)
+    n, k = z.shape
+    s, c = _softmax_and_complement(z, -1)
+    grad = (s * (1 - y) - y * c) + kappa * (y - 1 / k)
+    return finish(grad / n, out)
