@@ -25,6 +25,7 @@ __all__ = [
     "logsumexp",
     "sigmoid",
     "sigmoid_grad",
+    "sigmoid_second_derivative",
     "smoothed_cross_entropy_grad",
     "softmax",
     "softmax_cross_entropy",
@@ -32,6 +33,7 @@ __all__ = [
     "softmax_jacobian",
     "softmax_temperature_grad",
     "softplus",
+    "softplus_tau_dtau",
 ]
 
 
@@ -1062,6 +1064,140 @@ def binary_cross_entropy_with_logits(logits, labels):
     loss = _xmul(y, _softplus(-z)) + _xmul(1 - y, _softplus(z))
     return finish(np.mean(loss), out)
 
+
+# ---- exercises of chapters 1 and 2
+
+
+@_underflow_is_fine
+def sigmoid_second_derivative(x):
+    r"""The second derivative of the sigmoid, :math:`\sigma''(x) = \sigma'(x)\,(1 - 2\sigma(x))`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input of any shape.
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`\sigma''(x)`, with the shape of ``x``: negative for :math:`x > 0`,
+        positive for :math:`x < 0`, 0 at :math:`x = 0`, and odd.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` does not hold real numbers (complex numbers, strings, objects).
+
+    See Also
+    --------
+    sigmoid : The function it differentiates twice.
+    sigmoid_grad : The first derivative, :math:`\sigma'(x) = \sigma(x)\,\sigma(-x)`.
+    softplus : Its third derivative is :math:`\sigma''`.
+
+    Notes
+    -----
+    Differentiating :math:`\sigma' = \sigma\,(1 - \sigma)` by the product rule gives
+    :math:`\sigma'' = \sigma'\,(1 - \sigma) - \sigma\,\sigma' = \sigma'\,(1 - 2\sigma)`, and
+    :math:`1 - 2\sigma(x) = -\tanh(x/2)` (since :math:`\tanh(t) = 2\sigma(2t) - 1`), so
+
+    .. math:: \sigma''(x) = -\sigma'(x)\,\tanh(x/2), \qquad
+              \sigma'(x) = \frac{t}{(1 + t)^2}, \quad t = e^{-|x|}.
+
+    Both textbook factors cancel somewhere: :math:`1 - \sigma` for large :math:`x`
+    (it is 0 from :math:`x \approx 36.7`, where :math:`\sigma''(x) \approx -e^{-x}`), and
+    :math:`1 - 2\sigma` near 0 (at :math:`x = 10^{-8}` it keeps only about 8 digits of
+    :math:`-x/2`, and :math:`\sigma''(x) \approx -x/8` there). ``tanh`` computes the second
+    factor without any subtraction, so the product is within a few ulp of
+    :math:`\sigma''(x)` for every ``x``.
+
+    References
+    ----------
+    .. [1] N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
+       SIAM, 2002, section 1.7 (cancellation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import sigmoid_second_derivative
+    >>> print(np.round(sigmoid_second_derivative([-2.0, 2.0]), 6))
+    [ 0.079963 -0.079963]
+    >>> print(f"{sigmoid_second_derivative(40.0):.6e}", f"{sigmoid_second_derivative(1e-8):.6e}")
+    -4.248354e-18 -1.250000e-09
+    """
+    x, out = as_float(x)
+    t = np.exp(-np.abs(x))
+    return finish(-(t / (1 + t * (2 + t))) * np.tanh(x / 2), out)
+
+
+@_underflow_is_fine
+def softplus_tau_dtau(x, tau):
+    r"""The derivative in the temperature of the sharpened softplus :math:`\tau\,\zeta(x/\tau)`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input of any shape.
+    tau : array_like
+        Positive temperatures :math:`\tau`, broadcast against ``x``.
+
+    Returns
+    -------
+    ndarray or scalar
+        :math:`\partial_\tau\,[\tau\,\zeta(x/\tau)]`, in :math:`(0, \log 2]`, with the
+        broadcast shape; ``float32`` when both arguments are ``float32``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` or ``tau`` does not hold real numbers.
+    ValueError
+        If some ``tau`` is not positive.
+
+    See Also
+    --------
+    softplus : :math:`\zeta`, the softplus at :math:`\tau = 1`.
+    sigmoid : :math:`\partial_x\,[\tau\,\zeta(x/\tau)] = \sigma(x/\tau)`.
+
+    Notes
+    -----
+    With :math:`u = x/\tau`, the product and chain rules give
+    :math:`\partial_\tau\,[\tau\,\zeta(u)] = \zeta(u) - u\,\sigma(u)`, which cancels for
+    large :math:`|u|` (at :math:`u = 40` both terms round to 40). Since
+    :math:`\zeta(u) - u\,\sigma(u)` is even in :math:`u` (by :math:`\zeta(u) - \zeta(-u) = u`
+    and :math:`\sigma(-u) = 1 - \sigma(u)`), with :math:`a = |x|/\tau`,
+
+    .. math:: \partial_\tau\,[\tau\,\zeta(x/\tau)] = \zeta(-a) + a\,\sigma(-a)
+              = \operatorname{log1p}(r) + a\,\frac{r}{1 + r}, \qquad r = e^{-a},
+
+    the derivative in :math:`\tau` of the gap :math:`\tau\log(1 + e^{-|x|/\tau})` to ReLU.
+    Both terms are positive, so nothing cancels and the result is within a few ulp of
+    the value at the computed quotient :math:`a`. (Rounding :math:`|x|/\tau` to a float
+    moves the exact answer by about :math:`a` ulp, since its relative change is about
+    :math:`a` times that of :math:`a`: no formula in the same precision avoids it.) The
+    quotient may overflow to ``inf``, where the answer is its limit 0.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press,
+       2016, section 3.10.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograder.reference import softplus_tau_dtau
+    >>> print(np.round(softplus_tau_dtau([-1.0, 0.0, 1.0], 0.5), 6))
+    [0.365334 0.693147 0.365334]
+    >>> print(f"{softplus_tau_dtau(40.0, 1.0):.6e}", softplus_tau_dtau(1e300, 1e-10))
+    1.741825e-16 0.0
+    """
+    x, out_x = as_float(x)
+    tau, out_tau = as_float(tau)
+    if np.any(tau <= 0):
+        raise ValueError("the temperature tau must be positive")
+    with np.errstate(over="ignore"):  # |x| / tau beyond the largest float is inf: r = 0
+        a = np.abs(x) / tau
+    r = np.exp(-a)
+    return finish(np.log1p(r) + _xmul(r / (1 + r), a), np.promote_types(out_x, out_tau))
 
 
 # ---- exercises of chapters 3 and 4
