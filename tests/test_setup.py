@@ -202,9 +202,10 @@ def test_a_student_checks_a_notebook_as_a_normal_user(student_clone):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert re.search(r"Visible checks: (\d+) of \1 points", checked.stdout), checked.stdout
     # A wrong answer fails, with its hint: the check really ran that user's notebook.
-    text = notebook.read_text()
-    assert "1 / (1 + e), e / (1 + e)" in text
-    notebook.write_text(text.replace("1 / (1 + e), e / (1 + e)", "e / (1 + e), 1 / (1 + e)"))
+    cells = json.loads(notebook.read_text())
+    (answer,) = [c for c in cells["cells"] if "".join(c["source"]).startswith("def sigmoid(")]
+    answer["source"] = "def sigmoid(x):\n    return np.exp(x)\n"
+    notebook.write_text(json.dumps(cells))
     checked = as_nobody(python, "-m", "autograder", "check", notebook.name, cwd=folder)
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "FAIL sigmoid_visible" in checked.stdout and "reread" in checked.stdout
