@@ -297,6 +297,20 @@ class SubmissionResult:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
+        """The result :meth:`to_json` wrote (a resumed run reads back the rows it kept)."""
+        cells = [
+            CellResult(**{**c, "error": CellError(**c["error"]) if c.get("error") else None})
+            for c in data.get("cells", [])
+        ]
+        return cls(
+            **{k: v for k, v in data.items() if k not in ("checks", "cells", "worker")},
+            checks=[CheckResult(**c) for c in data.get("checks", [])],
+            cells=cells,
+            worker=WorkerFacts(**data.get("worker", {})),
+        )
+
 
 # --------------------------------------------------------------------------- grading
 
@@ -574,7 +588,8 @@ def judge(
         problem = CaseProblem(-1, f"not verified: {detail}", "unverified")
     elif group.missing == "not-defined":
         hint = _defining_cell_hint(function, cells)
-        problem = CaseProblem(-1, f"the function {function} is not defined{hint}", "missing")
+        holder = "variable" if check.kind == "value" else "function"
+        problem = CaseProblem(-1, f"the {holder} {function} is not defined{hint}", "missing")
     elif group.missing:
         kind = group.missing.split(": ")[-1]
         problem = CaseProblem(-1, f"{function} is not a function (it is a {kind})", "missing")
@@ -670,6 +685,9 @@ def _generic(check: Check, category: str, raised: str | None = None) -> str:
     # Only the exception's type reaches a student: an identifier, no values.
     exception = raised if raised and raised.isidentifier() else "an exception"
     what = _GENERIC[category].format(exception)
+    if check.kind == "value":  # an answer held by a variable: no function, no call
+        what = what.replace("the function is not defined", "the answer's variable is not set")
+        what = what.replace("its answers have", "the answer has")
     return f"failed: {what}. Reread the section '{check.section}' of the chapter."
 
 
