@@ -74,25 +74,14 @@ def build_zip(assignment_id: str, out: Path, root: Path = course.ROOT) -> list[s
     other (the book's Sphinx extensions and the notebook generator need packages that
     ``requirements.txt`` does not install).
     """
-    load_assignment(assignment_id, root / "solutions")  # fails early for an unknown id
     files: dict[str, bytes] = {
         "setup.sh": SETUP_SH.encode(),
         "run_autograder": RUN_AUTOGRADER.format(
             assignment=assignment_id, default_root=DEFAULT_ROOT
         ).encode(),
         "requirements.txt": _requirements(root).encode(),
+        **grader_files(assignment_id, root),
     }
-    package = root / "autograder"
-    modules = modules_of(package)
-    sources = [
-        *sorted(modules[m] for m in needed_by(import_graph(package), "autograder.__main__")),
-        *sorted(p for p in (root / "solutions" / assignment_id).rglob("*") if p.is_file()),
-        *sorted((root / "chapters" / assignment_id).glob("*.md")),
-    ]
-    for path in sources:
-        relative = path.relative_to(root)
-        if not {"__pycache__", ".ipynb_checkpoints"} & set(relative.parts):
-            files[relative.as_posix()] = path.read_bytes()
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -103,6 +92,29 @@ def build_zip(assignment_id: str, out: Path, root: Path = course.ROOT) -> list[s
             archive.writestr(info, data)
     os.replace(temporary, out)
     return list(files)
+
+
+def grader_files(assignment_id: str, root: Path = course.ROOT) -> dict[str, bytes]:
+    """What grading ``assignment_id`` on a hosted platform needs, by path relative to ``root``.
+
+    The modules of the grading package that ``python -m autograder`` imports (and no
+    other), the assignment's source folder (notebook and data files) and its chapter
+    page (for the hints).  KeyError for an unknown assignment.
+    """
+    load_assignment(assignment_id, root / "solutions")  # fails early for an unknown id
+    package = root / "autograder"
+    modules = modules_of(package)
+    sources = [
+        *sorted(modules[m] for m in needed_by(import_graph(package), "autograder.__main__")),
+        *sorted(p for p in (root / "solutions" / assignment_id).rglob("*") if p.is_file()),
+        *sorted((root / "chapters" / assignment_id).glob("*.md")),
+    ]
+    files = {}
+    for path in sources:
+        relative = path.relative_to(root)
+        if not {"__pycache__", ".ipynb_checkpoints"} & set(relative.parts):
+            files[relative.as_posix()] = path.read_bytes()
+    return files
 
 
 def _requirements(root: Path) -> str:
@@ -153,18 +165,9 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
     Visible checks are shown at once with their full message; hidden ones only
     after the due date, with the generic message students get in feedback.
     """
-    score = f"{number(result.score)} / {number(result.max_score)}"
-    summary = [f"Score {score}; status {result.status}."]
-    if result.status != "ok":
-        summary.append(f"{STATUSES.get(result.status, '')}. {result.detail}".strip())
-    for cell in result.cells:
-        error = cell.error
-        if error and cell.origin == "student" and error.kind != "not-implemented":
-            summary.append(f"Cell {cell.index} raised {error.message}")
-    summary += [f"Not run: {note}" for note in result.notes]
     return {
         "score": result.score,
-        "output": "\n".join(summary),
+        "output": "\n".join(summary_lines(result)),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [
@@ -184,3 +187,17 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
             "isolation": result.worker.isolation,
         },
     }
+
+
+def summary_lines(result: SubmissionResult) -> list[str]:
+    """What a student reads first: the score and status, their cells' errors, what did not run."""
+    score = f"{number(result.score)} / {number(result.max_score)}"
+    summary = [f"Score {score}; status {result.status}."]
+    if result.status != "ok":
+        summary.append(f"{STATUSES.get(result.status, '')}. {result.detail}".strip())
+    for cell in result.cells:
+        error = cell.error
+        if error and cell.origin == "student" and error.kind != "not-implemented":
+            summary.append(f"Cell {cell.index} raised {error.message}")
+    summary += [f"Not run: {note}" for note in result.notes]
+    return summary
