@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograder.cli import check, grade, gradescope
+from autograder.cli import check, grade, gradescope, prairielearn, similarity
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         description="The course's grader: fast, sandboxed, and agreeing with nbgrader.",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for module in (grade, check, gradescope):
+    for module in (grade, check, gradescope, prairielearn, similarity):
         module.add_parser(verbs)
     args = parser.parse_args(argv)
     return args.handler(args)
