@@ -55,23 +55,43 @@ def number(value: float) -> str:
 # --------------------------------------------------------------------------- CSV and JSON
 
 
-def grades_csv(results: Sequence[SubmissionResult], assignments: Sequence[Assignment]) -> str:
-    """One row per student and assignment; one column per exercise (empty where not graded)."""
+def grades_csv(
+    results: Sequence[SubmissionResult],
+    assignments: Sequence[Assignment],
+    late: dict[tuple[str, str], Any] | None = None,
+) -> str:
+    """One row per student and assignment; one column per exercise (empty where not graded).
+
+    With ``late`` (:func:`autograder.gradebook.late_rows`), each row also shows the raw
+    score, the days late, the penalty and why a row was not judged late (``late_note``);
+    ``score`` is then the final score.
+    """
     exercises = list(dict.fromkeys(e for a in assignments for e in a.exercises))
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["student_id", "assignment", *exercises, "score", "max_score", "status"])
+    lateness = ["raw_score", "days_late", "late_penalty"] if late else []
+    writer.writerow(
+        ["student_id", "assignment", *exercises, *lateness, "score", "max_score", "status"]
+        + (["late_note"] if late else [])
+    )
     for result in sorted(results, key=lambda r: (r.student_id, r.assignment)):
         scores = result.exercise_scores()
+        row = late.get((result.student_id, result.assignment)) if late else None
         writer.writerow(
             [
                 result.student_id,
                 result.assignment,
                 *(number(scores[e]) if e in scores else "" for e in exercises),
-                number(result.score),
+                *(
+                    [number(row.raw), number(row.days_late), number(row.penalty)]
+                    if row
+                    else [""] * len(lateness)
+                ),
+                number(row.final if row else result.score),
                 number(result.max_score),
                 result.status,
             ]
+            + ([row.note if row else ""] if late else [])
         )
     return stream.getvalue()
 
@@ -220,6 +240,7 @@ def report_html(
     so, and why, before any score.
     """
     parts = [
+        *_incomplete_warning(run),
         *_unconfined_warning(run),
         f"<p>{len(results)} notebooks graded in {run.get('seconds', 0):.1f} s with "
         f"{run.get('jobs')} parallel worker(s); seed <code>{_e(run.get('seed'))}</code> "
@@ -268,6 +289,17 @@ def report_html(
 def confined(run: dict[str, Any]) -> bool:
     """Whether student code ran in its view (its own root, processes, IPC) in this run."""
     return (run.get("isolation") or {}).get("view", "").startswith("its own root")
+
+
+def _incomplete_warning(run: dict[str, Any]) -> list[str]:
+    if run.get("complete", True):
+        return []
+    return [
+        "<div class='warning' role='alert'><p><strong>This run was stopped before it "
+        f"finished</strong>: {int(run.get('notebooks', 0))} notebooks were graded and are "
+        "shown here; the others have no row yet. <code>python -m autograder grade "
+        "SUBMITTED_DIR --resume OUT_DIR</code> grades the rest with the same seed.</p></div>"
+    ]
 
 
 def _unconfined_warning(run: dict[str, Any]) -> list[str]:

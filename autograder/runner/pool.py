@@ -244,6 +244,7 @@ class Sandbox:
         self.ready: dict[str, Any] = {}
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
+        self._closed = False
         try:
             self._launch()
         except BaseException:
@@ -260,6 +261,10 @@ class Sandbox:
 
     def _launch(self) -> None:
         """Start the zygote process; :meth:`_await_ready` waits until it has its imports."""
+        if self._closed:
+            # A run stopped (Ctrl-C) while this slot's thread was still grading: its zygote
+            # was closed under it, and must not be replaced by one that outlives the run.
+            raise SandboxClosed(f"the sandbox of slot {self.slot} was closed")
         ours, theirs = socket.socketpair()
         env = {
             "PATH": os.environ.get("PATH", os.defpath),
@@ -287,6 +292,9 @@ class Sandbox:
         finally:
             theirs.close()
         self._control = ours
+        if self._closed:  # closed while it started: stop it here, nobody else will
+            self._stop()
+            raise SandboxClosed(f"the sandbox of slot {self.slot} was closed")
         with contextlib.suppress(OSError):  # a zygote that died at once shows when awaited
             ours.sendall(wire.encode(self.config))
         self._replies = wire.FrameReader(1 << 30)
@@ -358,7 +366,8 @@ class Sandbox:
                 raise
 
     def close(self) -> None:
-        """Stop the zygote (it kills its current worker first)."""
+        """Stop the zygote (it kills its current worker first); it is not started again."""
+        self._closed = True
         self._stop()
         zygote.remove_tree(self._scratch)
 
@@ -629,6 +638,10 @@ def _text(value: Any, limit: int = 2000) -> str:
     return str(value)[:limit]
 
 
+class SandboxClosed(RuntimeError):
+    """A closed sandbox was asked to start a zygote again."""
+
+
 class SandboxPool:
     """Several sandboxes grading in parallel, one thread each.
 
@@ -683,16 +696,25 @@ class SandboxPool:
                 done.put((item, result))
 
         threads = [threading.Thread(target=serve, args=(s,), daemon=True) for s in self.sandboxes]
+        self._threads = threads
         for thread in threads:
             thread.start()
-        for _ in range(count):
-            yield done.get()
+        try:
+            for _ in range(count):
+                yield done.get()
+        finally:  # also when the consumer stops early (Ctrl-C): no thread takes another item
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    todo.get_nowait()
         for thread in threads:
             thread.join()
 
     def close(self) -> None:
+        """Stop every zygote, then wait for the threads still grading to see them gone."""
         for sandbox in self.sandboxes:
             sandbox.close()
+        for thread in getattr(self, "_threads", []):
+            thread.join(timeout=REAP_WAIT + KILL_GRACE_SECONDS)
 
     def __enter__(self) -> SandboxPool:
         return self
