@@ -117,6 +117,21 @@ def as_nobody(*command, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+# ------------------------------------------------------------------------ the command
+
+
+def autograder(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m autograder ARGS`` as a user runs it, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
 # --------------------------------------------------------------------------- the sandbox
 
 

@@ -6,15 +6,13 @@ import csv
 import io
 import json
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from helpers import SUBMISSIONS
+from helpers import SUBMISSIONS, autograder
 
 from autograder import reference as ref
 from autograder.checks.core import check, elementwise_cases
@@ -23,17 +21,6 @@ from autograder.runner.pool import Limits, Sandbox
 from autograder.self_check import check_notebook, elementwise_probes
 
 NAME = "sigmoid_exercise.ipynb"
-
-
-def autograder(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import SUBMISSIONS, leftover_processes
+from helpers import SUBMISSIONS, autograder, leftover_processes
 
 from autograder.class_grading import Policies, grade_class
 from autograder.grading import load_assignment
@@ -29,17 +29,6 @@ pytestmark = pytest.mark.skipif(not system.LINUX, reason="the sandbox needs Linu
 
 NAME = "sigmoid_exercise.ipynb"
 SEED = "20261205"
-
-
-def autograder(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def make_class(root: Path, students: dict[str, str], stamps: dict[str, str] | None = None):
