@@ -306,7 +306,22 @@ def lock_down(root: Path) -> None:
     Raises
     ------
     OSError
-        A folder could not be changed (the job cannot be graded safely).
+        A folder could not be changed (the job cannot be graded safely; the entry point
+        then writes a result that costs the student no attempt).
+
+    See Also
+    --------
+    publish : how the results reach ``results/`` afterwards.
+
+    Notes
+    -----
+    PrairieLearn's own Python grader does the same with ``chmod`` and ``su``: the files
+    read-only, the student's code as a user of its own.  Here the workers' uid is the
+    sandbox's (``2^30 + ...``), which owns nothing in the job.
+
+    Examples
+    --------
+    >>> lock_down(Path("/grade"))  # doctest: +SKIP
     """
     mode = root.stat().st_mode
     if mode & 0o022:
@@ -346,6 +361,25 @@ def publish(results: dict[str, Any], root: Path) -> Path:
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    OSError
+        The file could not be written (the entry point then writes its own result).
+
+    See Also
+    --------
+    lock_down : which makes ``results/`` root's before student code runs.
+
+    Notes
+    -----
+    Called once no process of the student's is left (the sandboxes are closed): the
+    private folder guards against a process that outlived them all the same.
+
+    Examples
+    --------
+    >>> publish({"gradable": True, "score": 1.0}, Path("/grade"))  # doctest: +SKIP
+    PosixPath('/grade/results/results.json')
     """
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".results-"))
     try:
@@ -374,6 +408,16 @@ def declared_student_id(path: Path) -> str:
         The id, or ``"student"`` when the notebook cannot be read or does not declare one
         as a plain string.
 
+    See Also
+    --------
+    autograder.grading.grade_submission : which notes a notebook whose ``STUDENT_ID``, once
+        run, is another.
+
+    Notes
+    -----
+    PrairieLearn does not tell its external grader who submitted; the id the notebook
+    declares is the one its per-student questions drew their parameters from.
+
     Examples
     --------
     >>> declared_student_id(Path("no-such-notebook.ipynb"))
@@ -384,13 +428,21 @@ def declared_student_id(path: Path) -> str:
     except (NotebookProblem, OSError):
         return "student"
     for cell in notebook.get("cells", []):
-        source = cell_source(cell).lstrip()
-        if cell.get("cell_type") == "code" and source.startswith(f"{STUDENT_ID_VARIABLE} ="):
-            try:
-                value = ast.literal_eval(source.partition("=")[2].partition("\n")[0].split("#")[0])
-            except (ValueError, SyntaxError):
-                return "student"
-            return value if isinstance(value, str) else "student"
+        source = cell_source(cell)
+        if cell.get("cell_type") != "code" or not source.lstrip().startswith(STUDENT_ID_VARIABLE):
+            continue
+        try:
+            statements = ast.parse(source).body
+        except SyntaxError:
+            return "student"
+        for statement in statements:
+            if (
+                isinstance(statement, ast.Assign)
+                and [getattr(t, "id", None) for t in statement.targets] == [STUDENT_ID_VARIABLE]
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                return statement.value.value
     return "student"
 
 
@@ -418,10 +470,20 @@ def prairielearn_results(result: SubmissionResult) -> dict[str, Any]:
         ``gradable: false`` with ``format_errors`` instead (no attempt is counted).
         ``grading`` records the status, the seed, the worker's uid and what isolation held.
 
+    See Also
+    --------
+    autograder.gradescope.gradescope_results : the same verdict, for Gradescope.
+
     Notes
     -----
     PrairieLearn shows every test at once: a hidden check gives its name, its points and
-    the generic message of its category, never its inputs, values or description.
+    the generic message of its category, never its inputs, values or description.  Texts
+    are clipped to :data:`MAX_TEXT` characters, so that the file stays under 1 MB.
+
+    Examples
+    --------
+    >>> prairielearn_results(result)["score"]  # doctest: +SKIP
+    0.4
     """
     grading = {
         "status": result.status,
