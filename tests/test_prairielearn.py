@@ -24,6 +24,7 @@ import pytest
 from helpers import ROOT, readable_by_others, set_student_id
 
 from autograder.checks import ASSIGNMENTS
+from autograder.prairielearn import MAX_TEXT, declared_student_id
 from autograder.runner import system
 
 pytestmark = pytest.mark.skipif(not system.LINUX, reason="the sandbox needs Linux")
@@ -254,6 +255,7 @@ def test_an_honest_notebook_scores_1(question, grade):
     assert results["grading"]["student_id"] == "ann"  # per-student questions: the declared id
     assert results["grading"]["seed"][0] == 4242  # the variant's seed: a regrade draws the same
     assert_graded_as_root_wants(results, job)
+    assert completed.stdout.startswith("score 1: ")
     print(f"round trip of an honest notebook: {seconds:.2f} s ({completed.stdout.strip()})")
 
 
@@ -309,6 +311,43 @@ def test_a_results_file_the_grader_did_not_write_never_counts(question, grade):
     results, _ = run_entry_point(job, python="/bin/false")
     assert results["gradable"] is False
     assert "grader failed" in results["format_errors"][0]
+
+
+@AS_ROOT
+@pytest.mark.parametrize("planted", [False, True], ids=["clipped", "planted-no-clip"])
+def test_a_flood_of_error_text_still_fits_in_1_mb(question, grade, planted):
+    """800 cells that each raise with a long message: what the results say of them is clipped.
+    With the clipping planted away, the same notebook breaks PrairieLearn's 1 MB limit."""
+    notebook = nbformat.read(BLANK, as_version=4)
+    flood = "raise RuntimeError('x' * 100_000)"
+    notebook.cells += [nbformat.v4.new_code_cell(flood) for _ in range(800)]
+    job = lay_out(question, grade, nbformat.writes(notebook).encode())
+    if planted:
+        plant(job, f"MAX_TEXT = {MAX_TEXT:_}", "MAX_TEXT = 10**9")
+    results, _ = run_entry_point(job)
+    assert results["gradable"] is True and "RuntimeError" in results["output"]
+    size = (job / "results" / "results.json").stat().st_size
+    assert (size > 1_000_000) if planted else (size < 100_000), size
+
+
+@pytest.mark.parametrize(
+    "source, declared",
+    [
+        ('STUDENT_ID = "ann#1"  # your student id, exactly as your roster has it', "ann#1"),
+        ('STUDENT_ID = ""  # your student id', ""),
+        ("STUDENT_ID = input()", "student"),
+        ("STUDENT_ID = 'ann' +", "student"),
+        ("x = 1", "student"),
+    ],
+)
+def test_the_student_id_is_read_from_the_notebook_not_run(tmp_path, source, declared):
+    notebook = nbformat.read(BLANK, as_version=4)
+    cell = next(c for c in notebook.cells if c.source.lstrip().startswith("STUDENT_ID ="))
+    cell.source = source
+    nbformat.write(notebook, tmp_path / NAME)
+    assert declared_student_id(tmp_path / NAME) == declared
+    (tmp_path / NAME).write_text("not JSON")
+    assert declared_student_id(tmp_path / NAME) == "student"
 
 
 # ------------------------------------------------------------------------- without the view
