@@ -37,15 +37,39 @@ FLAWED = {
         "losing": {"softplus_hidden", "log_sigmoid_hidden"},
     },
     "03_softmax": {
-        # No max-shift: exp overflows for large logits; the Jacobian calls it.
         "answers": {
+            # No max-shift: exp overflows for large logits.
             "softmax": (
                 "def softmax(z, axis=-1):\n"
                 "    e = np.exp(z)\n"
                 "    return e / np.sum(e, axis=axis, keepdims=True)"
-            )
+            ),
+            # The temperature as a power tau, not 1 / tau (the worked example's cell keeps
+            # the solution).
+            "tempered_softmax": (
+                "powered = q_tempered**tau_tempered\ntempered_softmax = powered / np.sum(powered)"
+            ),
+            # Log-sum-exp taken for shift invariant, as softmax is.
+            "shifted_logsumexp": "shifted_logsumexp = m_lse + np.log(n_classes_lse)",
+            # Only diag(q) of the Jacobian: the term -q q^T forgotten.
+            "softmax_temperature_grad": (
+                "def softmax_temperature_grad(z, tau, axis=-1):\n"
+                "    z = np.asarray(z, dtype=float)\n"
+                "    e = np.exp(z / tau - np.max(z / tau, axis=axis, keepdims=True))\n"
+                "    q = e / np.sum(e, axis=axis, keepdims=True)\n"
+                "    return -q * z / tau**2"
+            ),
         },
-        "losing": {"softmax_hidden", "softmax_jacobian_hidden"},
+        # The Jacobian and the temperature derivative compute their own softmax, so that each
+        # flaw loses its own cells only.
+        "losing": {
+            "softmax_hidden",
+            "tempered_softmax_hidden",
+            "shifted_logsumexp_hidden",
+            "softmax_temperature_grad_visible",
+            "softmax_temperature_grad_hidden",
+            "softmax_temperature_grad_extreme_hidden",
+        },
     },
     "04_cross_entropy": {
         # log(softmax) instead of log_softmax: log 0 once a probability underflows.

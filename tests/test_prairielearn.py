@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import ROOT, readable_by_others, set_student_id
+from helpers import ROOT, autograder, readable_by_others, set_student_id
 
 from autograder.checks import ASSIGNMENTS
 from autograder.prairielearn import MAX_TEXT, declared_student_id
@@ -34,17 +34,6 @@ NAME = "sigmoid_exercise.ipynb"
 SOLUTION = ROOT / "solutions" / ASSIGNMENT / NAME
 BLANK = ROOT / "chapters" / ASSIGNMENT / NAME
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="PrairieLearn runs its entry point as root")
-
-
-def autograder(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
