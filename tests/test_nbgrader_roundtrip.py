@@ -72,8 +72,8 @@ FLAWED = {
         },
     },
     "04_cross_entropy": {
-        # log(softmax) instead of log_softmax: log 0 once a probability underflows.
         "answers": {
+            # log(softmax) instead of log_softmax: log 0 once a probability underflows.
             "softmax_cross_entropy": (
                 "def softmax_cross_entropy(logits, labels):\n"
                 "    q = softmax(logits)\n"
@@ -81,9 +81,26 @@ FLAWED = {
                 "    if labels.ndim == 1:\n"
                 "        labels = np.eye(q.shape[1])[labels]\n"
                 "    return -np.sum(labels * np.log(q)) / len(q)"
-            )
+            ),
+            # The loss in bits, not nats (the worked example's cell keeps the solution).
+            "untrained_loss": "untrained_loss = np.log2(n_classes_mine)",
+            # The student "flawed" draws the binary cross-entropy, proposals in the order
+            # listed: (a) sigma(x) - y is right, (b) y - sigma(x) has its sign flipped.
+            "gradient_choice": 'gradient_choice = "b"',
+            # Smoothing taken to scale the label only: the uniform part kappa / K forgotten.
+            "smoothed_cross_entropy_grad": (
+                "def smoothed_cross_entropy_grad(logits, labels, smoothing):\n"
+                "    return (1 - smoothing) * softmax_cross_entropy_grad(logits, labels)"
+            ),
         },
-        "losing": {"softmax_cross_entropy_hidden"},
+        "losing": {
+            "softmax_cross_entropy_hidden",
+            "untrained_loss_hidden",
+            "gradient_choice_hidden",
+            "smoothed_cross_entropy_grad_visible",
+            "smoothed_cross_entropy_grad_hidden",
+            "smoothed_cross_entropy_grad_extreme_hidden",
+        },
     },
     "05_exponential_family": {
         # The textbook formula: exp(eta) overflows for eta > 709.78 (inf / inf = nan).
