@@ -61,8 +61,9 @@ def test_hidden_inputs_differ_by_student_and_run_and_reproduce():
 
 
 def test_complete_and_untouched(assignment, sandbox):
-    complete = grade_submission(assignment, "a", notebook_of("complete"), sandbox, 1)
-    assert (complete.status, complete.score, complete.max_score) == ("ok", 9, 9)
+    # Graded as the student whose id the notebook holds: its own question is answered.
+    complete = grade_submission(assignment, "complete", notebook_of("complete"), sandbox, 1)
+    assert (complete.status, complete.score, complete.max_score) == ("ok", 15, 15)
     untouched = grade_submission(assignment, "b", notebook_of("untouched"), sandbox, 1)
     assert (untouched.status, untouched.score) == ("ok", 0)
     assert untouched.checks[0].message.startswith("sigmoid: input 0.0 raised NotImplementedError")
@@ -72,8 +73,8 @@ def test_visible_only(assignment, sandbox):
     result = grade_submission(
         assignment, "a", notebook_of("complete"), sandbox, 1, visibilities=("visible",)
     )
-    assert [c.visibility for c in result.checks] == ["visible"] * 3
-    assert result.max_score == 3
+    assert [c.visibility for c in result.checks] == ["visible"] * 5
+    assert result.max_score == 5
 
 
 def test_patched_numpy_and_liars_gain_nothing(assignment, sandbox):
@@ -83,7 +84,8 @@ def test_patched_numpy_and_liars_gain_nothing(assignment, sandbox):
 
 
 def test_hidden_feedback_shows_no_inputs(assignment, sandbox):
-    result = grade_submission(assignment, "c", notebook_of("textbook-sigmoid"), sandbox, 1)
+    student = "textbook-sigmoid"  # the id its notebook holds: its own question is right
+    result = grade_submission(assignment, student, notebook_of(student), sandbox, 1)
     hidden = [c for c in result.checks if c.visibility == "hidden" and not c.passed]
     assert hidden
     for check in hidden:

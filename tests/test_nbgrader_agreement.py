@@ -16,7 +16,7 @@ import sys
 
 import nbformat
 import pytest
-from helpers import SUBMISSIONS
+from helpers import SUBMISSIONS, set_student_id
 from nbgrader_course import NbgraderCourse, fill_in, solution_sources
 
 from autograder.checks import ASSIGNMENTS
@@ -42,12 +42,17 @@ def graded(tmp_path_factory):
         for name, notebook in released.items():
             answers = solution_sources(nbformat.read(SOLUTIONS / assignment / name, as_version=4))
             first = dict([next(iter(answers.items()))])
-            students.setdefault("complete", {})[name] = fill_in(notebook, answers)
-            students.setdefault("partial", {})[name] = fill_in(notebook, first)
+            # Each notebook carries the id it is submitted under, for per-student questions.
+            complete = set_student_id(fill_in(notebook, answers), "complete")
+            students.setdefault("complete", {})[name] = complete
+            students.setdefault("partial", {})[name] = set_student_id(
+                fill_in(notebook, first), "partial"
+            )
             if assignment == "01_sigmoid":
                 for student in HONEST:
                     path = CORPUS / student / assignment / name
-                    students.setdefault(f"corpus-{student}", {})[name] = nbformat.read(path, 4)
+                    corpus = set_student_id(nbformat.read(path, 4), f"corpus-{student}")
+                    students.setdefault(f"corpus-{student}", {})[name] = corpus
         for student, notebooks in students.items():
             course.submit(student, assignment, notebooks)
             for name, notebook in notebooks.items():
@@ -82,4 +87,5 @@ def test_scores_equal_nbgrader_student_by_student(graded, assignment):
 def test_the_corpus_spans_right_partial_and_wrong(graded):
     _, _, mine = graded
     scores = {mine[("01_sigmoid", f"corpus-{s}")][0] for s in HONEST}
-    assert 0 in scores and 9 in scores and len(scores) >= 5
+    full = sum(check.points for check in ASSIGNMENTS["01_sigmoid"])
+    assert 0 in scores and full in scores and len(scores) >= 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from helpers import set_student_id
 from nbgrader_course import NbgraderCourse, fill_in, solution_sources
 
 from autograder.checks import ASSIGNMENTS
@@ -26,10 +27,34 @@ FLAWED = {
             # The textbook logit: no warning, but near 1/2 rounding p / (1 - p) swamps the
             # tiny result (50 % off at the float just below 1/2).
             "logit": "def logit(p):\n    return np.log(p / (1 - p))",
+            # The student's own thresholds with the smallest subnormal number itself, not
+            # half of it, as where e^x rounds to 0: log 2 off in the third (the worked
+            # example's cell keeps the solution).
+            "sigmoid_thresholds": (
+                "ln2 = np.log(2)\n"
+                "sigmoid_thresholds = [\n"
+                "    -(e_max_mine + 1) * ln2, p_mine * ln2, (e_min_mine - p_mine + 1) * ln2\n"
+                "]"
+            ),
+            # sigma' (1 - 2 sigma) as derived: 1 - 2 sigma cancels next to x = 0.
+            "sigmoid_second_derivative": (
+                "def sigmoid_second_derivative(x):\n"
+                "    return sigmoid_grad(x) * (1 - 2 * sigmoid(x))"
+            ),
         },
-        # sigmoid_grad calls the student's sigmoid, so it overflows too; the logit misses
-        # the relative 2e-15 next to 1/2, in the visible check and in the hidden one.
-        "losing": {"sigmoid_hidden", "sigmoid_grad_hidden", "logit_visible", "logit_hidden"},
+        # sigmoid_grad calls the student's sigmoid, so it overflows too (and so does the
+        # second derivative's hidden check, by either flaw); the logit misses the relative
+        # 2e-15 next to 1/2, in the visible check and in the hidden one; the second
+        # derivative misses 1e-14 relative at x = 1e-5, a visible example.
+        "losing": {
+            "sigmoid_hidden",
+            "sigmoid_grad_hidden",
+            "logit_visible",
+            "logit_hidden",
+            "sigmoid_thresholds_hidden",
+            "sigmoid_second_derivative_visible",
+            "sigmoid_second_derivative_hidden",
+        },
     },
     "02_softplus": {
         # Overflows past x = 709.78; log_sigmoid calls it and overflows too.
@@ -149,9 +174,11 @@ def graded(assignment, tmp_path_factory):
     for name, notebook in released.items():
         solution = nbformat.read(SOLUTIONS / assignment / name, as_version=4)
         answers = solution_sources(solution)
-        complete[name] = fill_in(notebook, answers)
+        # Each student writes their id into the notebook, as per-student questions ask.
+        complete[name] = set_student_id(fill_in(notebook, answers), "complete")
         untouched[name] = notebook
-        flawed[name] = fill_in(notebook, answers | FLAWED[assignment]["answers"])
+        flawed_answers = answers | FLAWED[assignment]["answers"]
+        flawed[name] = set_student_id(fill_in(notebook, flawed_answers), "flawed")
     course.submit("complete", assignment, complete)
     course.submit("untouched", assignment, untouched)
     course.submit("flawed", assignment, flawed)

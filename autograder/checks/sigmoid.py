@@ -1,11 +1,22 @@
-"""Checks for chapter 1, the sigmoid: ``sigmoid``, ``sigmoid_grad`` and ``logit``."""
+"""Checks for chapter 1, the sigmoid: ``sigmoid``, ``sigmoid_grad`` and ``logit``; the
+predicted thresholds where the sigmoid breaks in a floating-point format; and the derived
+``sigmoid_second_derivative``."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 
 from autograder import reference as ref
-from autograder.checks.core import EXTREME_INPUTS, Case, check, elementwise_cases
+from autograder.checks.core import (
+    EXTREME_INPUTS,
+    Case,
+    Mismatch,
+    check,
+    elementwise_cases,
+)
 
 ASSIGNMENT = "01_sigmoid"
 
@@ -101,6 +112,149 @@ def logit_hidden(rng: np.random.Generator) -> list[Case]:
     return elementwise_cases(ref.logit, inputs, **LOGIT_TOLERANCES)
 
 
+# ------------------------------------------------------------- predict: where it breaks
+
+#: The worked example's format, float16: 11 significant bits, exponents from -14 to 15.
+FLOAT16 = {"p": 11, "e_min": -14, "e_max": 15}
+#: What each of the three predicted numbers is, in the order of the answer.
+THRESHOLD_NAMES = (
+    "the x below which 1 / (1 + e^-x) overflows",
+    "the x from which the stable sigma(x) is exactly 1",
+    "the x below which the stable sigma(x) is exactly 0",
+)
+#: How close each predicted threshold must be: two decimals, far below the ln 2 = 0.69 that
+#: one bit more or less (the smallest subnormal instead of half of it, say) would move it.
+THRESHOLD_ATOL = 0.01
+
+
+def sigmoid_thresholds_of(p: int, e_min: int, e_max: int) -> np.ndarray:
+    """Where the sigmoid breaks in a binary format with ``p`` significant bits and exponents
+    from ``e_min`` to ``e_max`` (the floating-point appendix's fp-epsilon):
+
+    - ``1 / (1 + e^-x)`` overflows once e^-x exceeds the largest float (2 - 2^(1-p)) 2^e_max,
+      that is for x < -log of it (fp-overflow);
+    - the stable sigma(x) = 1 / (1 + r), r = e^-x, is exactly 1 once 1 + r rounds to 1, that
+      is once r <= u = 2^-p (the tie goes to the even neighbour 1): from x = p log 2;
+    - the stable sigma(x) = r / (1 + r), r = e^x, is exactly 0 once r rounds to 0, below half
+      the smallest subnormal number 2^(e_min - p + 1): for x < (e_min - p) log 2.
+    """
+    ln2 = math.log(2)
+    log_largest = e_max * ln2 + math.log(2 - 2.0 ** (1 - p))
+    return np.array([-log_largest, p * ln2, (e_min - p) * ln2])
+
+
+def format_parameters(rng: np.random.Generator) -> dict[str, Any]:
+    """A binary floating-point format for one student: 5 to 15 exponent bits (e_max =
+    2^(bits - 1) - 1 and e_min = 1 - e_max, as IEEE 754 has it) and 8 to 64 significant bits.
+    The notebook's question cell draws them with the same calls, in the same order."""
+    exponent_bits = int(rng.integers(5, 16))
+    p = int(rng.integers(8, 65))
+    e_max = 2 ** (exponent_bits - 1) - 1
+    return {"p": p, "e_min": 1 - e_max, "e_max": e_max}
+
+
+def thresholds_judge(expected: np.ndarray) -> Any:
+    """A judge of three predicted thresholds that says which are off, never their values."""
+
+    def judge(got: Any) -> Mismatch | None:
+        try:
+            answer = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            answer = None
+        if answer is None or answer.shape != (3,):
+            return Mismatch("shape", f"expected three numbers, got {got!r:.80}")
+        wrong = [
+            name + (" (its sign is wrong)" if answer[k] * want < 0 else "")
+            for k, (name, want) in enumerate(zip(THRESHOLD_NAMES, expected, strict=True))
+            if not abs(answer[k] - want) <= THRESHOLD_ATOL
+        ]
+        if wrong:
+            return Mismatch("values", f"off by more than {THRESHOLD_ATOL}: {'; '.join(wrong)}")
+        return None
+
+    return judge
+
+
+@check(
+    exercise="sigmoid_thresholds_example",
+    points=1,
+    visibility="visible",
+    section="sigmoid-numerics",
+    kind="value",
+)
+def sigmoid_thresholds_visible(rng: np.random.Generator) -> list[Case]:
+    """The worked example: in float16 (p = 11, e_min = -14, e_max = 15), the x below which
+    the textbook sigmoid overflows (-11.09), the x from which the stable one is exactly 1
+    (11 log 2 = 7.62) and the x below which it is exactly 0 (-25 log 2 = -17.33), each to
+    within 0.01."""
+    return [Case(args=(), expected=sigmoid_thresholds_of(**FLOAT16), rtol=0, atol=THRESHOLD_ATOL)]
+
+
+@check(
+    exercise="sigmoid_thresholds",
+    points=2,
+    visibility="hidden",
+    section="sigmoid-numerics",
+    kind="value",
+    per_student=True,
+    parameters=format_parameters,
+)
+def sigmoid_thresholds_hidden(rng: np.random.Generator) -> list[Case]:
+    """The same three thresholds for the student's own format (p significant bits, exponents
+    from e_min to e_max, drawn from their id), each to within 0.01: reasoned from the
+    largest float, the unit roundoff and the smallest subnormal of that format."""
+    expected = sigmoid_thresholds_of(**format_parameters(rng))
+    return [Case(args=(), expected=expected, judge=thresholds_judge(expected))]
+
+
+# ------------------------------------------------------- derive, then implement: sigma''
+
+#: sigma'' is graded on its relative accuracy, as the logit is: 1e-14 is 45 units of float64's
+#: machine epsilon, 2e-6 is 17 of float32's. -sigma'(x) tanh(x / 2) is within a few; the
+#: textbook sigma'(x) (1 - 2 sigma(x)) is about 1e-11 off at x = 1e-5 and 1e-8 off at 1e-8.
+SECOND_DERIVATIVE_TOLERANCES = {"rtol": 1e-14, "rtol32": 2e-6}
+
+
+@check(
+    exercise="sigmoid_second_derivative",
+    points=1,
+    visibility="visible",
+    section="sigmoid-derivative",
+)
+def sigmoid_second_derivative_visible(rng: np.random.Generator) -> list[Case]:
+    """``sigmoid_second_derivative`` at 0 (where sigma'' is 0), at ±1, next to 0 at x = 1e-5
+    (where 1 - 2 sigma(x) cancels) and at x = ±40 (where 1 - sigma(x) rounds to 0), each to
+    a relative 1e-14."""
+    return elementwise_cases(
+        ref.sigmoid_second_derivative,
+        [0.0, 1.0, -1.0, 1e-5, 40.0, -40.0],
+        **SECOND_DERIVATIVE_TOLERANCES,
+    )
+
+
+@check(
+    exercise="sigmoid_second_derivative",
+    points=2,
+    visibility="hidden",
+    section="sigmoid-grad-numerics",
+)
+def sigmoid_second_derivative_hidden(rng: np.random.Generator) -> list[Case]:
+    """``sigmoid_second_derivative`` on arrays, on extreme inputs up to |x| = 1e4 with
+    floating-point warnings as errors, on saturated inputs (|x| from 36 to 700, where
+    1 - sigma(x) is 0 but sigma''(x) is about -+e^-|x|), next to 0 (|x| from 1e-300 to 0.1,
+    where 1 - 2 sigma(x) cancels), and in float32, to a relative 1e-14 (2e-6 in float32)."""
+    sign = rng.choice([-1.0, 1.0], size=16)
+    inputs = [
+        EXTREME_INPUTS,
+        rng.normal(0.0, 5.0, size=(3, 7)),
+        rng.uniform(36.0, 700.0, size=16) * sign,
+        10.0 ** -rng.uniform(1.0, 300.0, size=16) * sign,
+        rng.normal(0.0, 20.0, size=16).astype(np.float32),
+        (10.0 ** -rng.uniform(1.0, 30.0, size=8) * sign[:8]).astype(np.float32),
+    ]
+    return elementwise_cases(ref.sigmoid_second_derivative, inputs, **SECOND_DERIVATIVE_TOLERANCES)
+
+
 CHECKS = [
     sigmoid_visible,
     sigmoid_hidden,
@@ -108,4 +262,8 @@ CHECKS = [
     sigmoid_grad_hidden,
     logit_visible,
     logit_hidden,
+    sigmoid_thresholds_visible,
+    sigmoid_thresholds_hidden,
+    sigmoid_second_derivative_visible,
+    sigmoid_second_derivative_hidden,
 ]

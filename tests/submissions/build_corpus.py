@@ -7,6 +7,9 @@ in something that is not a notebook at all.  ``expected.json`` gives each
 student's expected status and score and says what the submission does;
 ``"honest": true`` marks the submissions that nbgrader must score identically.
 
+Every notebook carries its student's id (the folder's name) in its ``STUDENT_ID`` cell, as a
+student would write it: the exercise's per-student question is graded for that id.
+
 Run ``.venv/bin/python tests/submissions/build_corpus.py`` after changing the
 exercise, and commit the result.
 """
@@ -17,15 +20,20 @@ import copy
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+from helpers import set_student_id  # noqa: E402
+
 ASSIGNMENT = "01_sigmoid"
 NAME = "sigmoid_exercise.ipynb"
-FULL = 9
+#: Three functions, the predicted thresholds and the second derivative: 3 points each.
+FULL = 15
 
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
@@ -69,6 +77,14 @@ WRONG_LOGIT = '''def logit(p):
 NAIVE_LOGIT = '''def logit(p):
     """The log-odds, straight from the formula."""
     return np.log(p / (1 - p))'''
+
+#: Wrong answers to the predictions and the derivation, for the students whose every answer
+#: is wrong.
+WRONG_NEW_TASKS = {
+    "sigmoid_thresholds_example": "sigmoid_thresholds_example = [0.0, 0.0, 0.0]",
+    "sigmoid_thresholds": "sigmoid_thresholds = [0.0, 0.0, 0.0]",
+    "sigmoid_second_derivative": "def sigmoid_second_derivative(x):\n    return x",
+}
 
 SYNTAX_ERROR_LOGIT = '''def logit(p):
     """The log-odds."""
@@ -132,60 +148,63 @@ def _students(answers, with_answers):
             notebook({"sigmoid": answers["sigmoid"]}),
         ),
         "textbook-sigmoid": (
-            "1/(1+exp(-x)) overflows on hidden inputs, and sigmoid_grad calls it",
+            "1/(1+exp(-x)) overflows on hidden inputs, and sigmoid_grad (which the second"
+            " derivative calls) calls it",
             "ok",
-            5,
+            FULL - 6,
             True,
             notebook(with_answers(sigmoid=TEXTBOOK_SIGMOID)),
         ),
         "where-sigmoid": (
             "np.where evaluates the overflowing branch too",
             "ok",
-            5,
+            FULL - 6,
             True,
             notebook(with_answers(sigmoid=WHERE_SIGMOID)),
         ),
         "deprecated-call": (
             "a correct sigmoid that calls a deprecated NumPy alias: the warning Jupyter shows"
-            " fails the visible tests of sigmoid and sigmoid_grad (nbgrader fails a test cell"
-            " that writes to stderr); the hidden checks ignore notices about an API",
+            " fails the visible tests of sigmoid, sigmoid_grad and the second derivative"
+            " (nbgrader fails a test cell that writes to stderr); the hidden checks ignore"
+            " notices about an API",
             "ok",
-            FULL - 2,
+            FULL - 3,
             True,
             notebook(with_answers(sigmoid=DEPRECATED_CALL_SIGMOID)),
         ),
         "naive-grad": (
-            "sigma*(1-sigma) loses the tiny derivatives of saturated inputs",
+            "sigma*(1-sigma) loses the tiny derivatives of saturated inputs, and the second"
+            " derivative, which calls it, loses them too (x = 40 is a visible example)",
             "ok",
-            7,
+            FULL - 5,
             True,
             notebook(with_answers(sigmoid_grad=NAIVE_GRAD)),
         ),
         "wrong-logit": (
             "a slip in logit",
             "ok",
-            6,
+            FULL - 3,
             True,
             notebook(with_answers(logit=WRONG_LOGIT)),
         ),
         "naive-logit": (
             "log(p / (1 - p)): no warning, but far from a relative 2e-15 next to 1/2",
             "ok",
-            6,
+            FULL - 3,
             True,
             notebook(with_answers(logit=NAIVE_LOGIT)),
         ),
         "syntax-error": (
             "a missing parenthesis in the logit cell",
             "syntax-error",
-            6,
+            FULL - 3,
             True,
             notebook(with_answers(logit=SYNTAX_ERROR_LOGIT)),
         ),
         "renamed-function": (
             "calls the sigmoid my_sigmoid",
             "ok",
-            6,
+            FULL - 3,
             True,
             notebook(
                 with_answers(
@@ -195,9 +214,10 @@ def _students(answers, with_answers):
             ),
         ),
         "import-error": (
-            "imports a module that does not exist before defining sigmoid",
+            "imports a module that does not exist before defining sigmoid: the logit and the"
+            " thresholds, which do not call it, are right",
             "cell-error",
-            3,
+            6,
             False,
             notebook(with_answers(sigmoid="import torchy_helpers\n\n" + answers["sigmoid"])),
         ),
@@ -241,9 +261,9 @@ def _students(answers, with_answers):
             ),
         ),
         "slow-function": (
-            "sigmoid never returns when called",
+            "sigmoid never returns when called: the logit and the thresholds do not call it",
             "timeout",
-            3,
+            6,
             False,
             notebook(with_answers(sigmoid="def sigmoid(x):\n    while True:\n        pass")),
         ),
@@ -265,9 +285,9 @@ def _students(answers, with_answers):
             ),
         ),
         "memory-in-function": (
-            "sigmoid_grad allocates 80 GB per call",
+            "sigmoid_grad allocates 80 GB per call, and the second derivative calls it",
             "memory",
-            6,
+            FULL - 6,
             False,
             notebook(
                 with_answers(
@@ -373,11 +393,12 @@ def _students(answers, with_answers):
                     sigmoid="def sigmoid(x):\n    return 0.5",
                     sigmoid_grad="def sigmoid_grad(x):\n    return 0.25",
                     logit="def logit(p):\n    return 0.0",
+                    **WRONG_NEW_TASKS,
                 ),
                 [
                     (
                         "end",
-                        "import json, os\nprint('Score: 9/9 -- all tests passed')\n"
+                        "import json, os\nprint('Score: 15/15 -- all tests passed')\n"
                         "json.dump({'score': 100, 'tests': []}, open('results.json', 'w'))\n"
                         "os.write(1, b'{\"score\": 100}')",
                     )
@@ -510,6 +531,7 @@ def _students(answers, with_answers):
                     "def sigmoid(x):\n    return x",
                     sigmoid_grad="def sigmoid_grad(x):\n    return x",
                     logit="def logit(p):\n    return p",
+                    **WRONG_NEW_TASKS,
                 )
             ),
         ),
@@ -527,6 +549,10 @@ def _students(answers, with_answers):
                     "def sigmoid(x):\n    return Anything()",
                     sigmoid_grad="def sigmoid_grad(x):\n    return Anything()",
                     logit="def logit(p):\n    return Anything()",
+                    sigmoid_thresholds_example="sigmoid_thresholds_example = Anything()",
+                    sigmoid_thresholds="sigmoid_thresholds = Anything()",
+                    sigmoid_second_derivative="def sigmoid_second_derivative(x):\n"
+                    "    return Anything()",
                 )
             ),
         ),
@@ -782,7 +808,7 @@ def build_hostile() -> None:
     for student, (behaviour, score, without_view, nb) in hostile_students().items():
         folder = HOSTILE / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(nbformat.from_dict(nb), folder / NAME)
+        nbformat.write(nbformat.from_dict(set_student_id(nb, student)), folder / NAME)
         expected[student] = {
             "behaviour": behaviour,
             "status": "ok",
@@ -802,7 +828,7 @@ def build() -> None:
     for student, (behaviour, status, score, honest, nb) in students().items():
         folder = HERE / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(nbformat.from_dict(nb), folder / NAME)
+        nbformat.write(nbformat.from_dict(set_student_id(nb, student)), folder / NAME)
         expected[student] = {
             "behaviour": behaviour,
             "status": status,
