@@ -57,9 +57,36 @@ FLAWED = {
         },
     },
     "02_softplus": {
-        # Overflows past x = 709.78; log_sigmoid calls it and overflows too.
-        "answers": {"softplus": "def softplus(x):\n    return np.log(1 + np.exp(x))"},
-        "losing": {"softplus_hidden", "log_sigmoid_hidden"},
+        "answers": {
+            # Overflows past x = 709.78; log_sigmoid calls it and overflows too.
+            "softplus": "def softplus(x):\n    return np.log(1 + np.exp(x))",
+            # Every form that is right in exact arithmetic trusted in floating point: the
+            # student's own forms include one that warns and one that loses digits (the
+            # worked example's cell keeps the solution, whose verdicts try the chapter's
+            # stable functions, not the flawed softplus).
+            "softplus_forms": (
+                "softplus_forms = [\n"
+                "    'wrong' if verdict(form, TARGET_FUNCTIONS[target_mine]) == 'wrong'\n"
+                "    else 'accurate'\n"
+                "    for form in forms_mine\n"
+                "]"
+            ),
+            # The derivative as first derived, zeta(u) - u sigma(u): it cancels at u = 40.
+            "softplus_tau_dtau": (
+                "def softplus_tau_dtau(x, tau):\n"
+                "    u = np.asarray(x) / tau\n"
+                "    return softplus(u) - u * sigmoid(u)"
+            ),
+        },
+        # The solution's temperature derivative does not call softplus, so the flawed
+        # softplus costs only its own hidden check and log_sigmoid's.
+        "losing": {
+            "softplus_hidden",
+            "log_sigmoid_hidden",
+            "softplus_forms_hidden",
+            "softplus_tau_dtau_visible",
+            "softplus_tau_dtau_hidden",
+        },
     },
     "03_softmax": {
         "answers": {

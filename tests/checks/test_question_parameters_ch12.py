@@ -22,6 +22,7 @@ from autograder.course import CHAPTERS
 #: (assignment, per-student check, the grade id of the cell that draws its question)
 QUESTIONS = [
     ("01_sigmoid", "sigmoid_thresholds_hidden", "sigmoid_thresholds_question"),
+    ("02_softplus", "softplus_forms_hidden", "softplus_forms_question"),
 ]
 STUDENTS = ["", "alice", "bob-34", "s1234567", "Zoë Ng", "ann.lee@example.org"]
 
