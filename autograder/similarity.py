@@ -196,7 +196,13 @@ class Similarity:
 
     @property
     def flagged(self) -> list[Pair]:
+        """The pairs scoring above the threshold, highest first."""
         return [p for p in self.pairs if p.score > self.threshold]
+
+    @property
+    def without_own_code(self) -> list[str]:
+        """Students compared whose notebook holds nothing but the template (they score 0)."""
+        return [name for name, s in self.submissions.items() if s.own_tokens == 0]
 
 
 # --------------------------------------------------------------------------- tokens
@@ -297,7 +303,29 @@ def _fallback_tokens(python: str) -> list[Token]:
 
 
 def gram_hash(texts: Sequence[str]) -> int:
-    """The 64-bit BLAKE2b hash of a run of token texts (the same on every run and machine)."""
+    """The 64-bit BLAKE2b hash of a run of token texts (the same on every run and machine).
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The texts of consecutive normalised tokens.
+
+    Returns
+    -------
+    int
+        From 0 to 2**64 - 1; unlike Python's ``hash()``, not salted per process.
+
+    See Also
+    --------
+    runs : the hash of every run of a cell.
+
+    Examples
+    --------
+    >>> gram_hash(["V", "=", "V"]) == gram_hash(["V", "=", "V"])
+    True
+    >>> gram_hash(["V", "=", "V"]) == gram_hash(["V=", "V"])
+    False
+    """
     digest = hashlib.blake2b("\x1f".join(texts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
 
@@ -396,10 +424,28 @@ def runs(tokens: Sequence[Token], k: int = K) -> list[list[tuple[int, int]]]:
     and no run crosses a cut: a function has the same runs whichever cell holds it and
     whatever comes before it.
 
+    Parameters
+    ----------
+    tokens : sequence of Token
+        A cell's normalised tokens.
+    k : int
+        Tokens per run.
+
     Returns
     -------
     list of list of (int, int)
-        Per piece of the cell, ``(position, hash)`` of each run, in order.
+        Per piece of the cell, ``(position, hash)`` of each run, in order; a piece
+        shorter than ``k`` tokens has none.
+
+    See Also
+    --------
+    fingerprints : the runs winnowed.
+
+    Examples
+    --------
+    >>> cell = normalised_tokens("def f(x):\\n    return x\\n\\ndef g(y):\\n    return y\\n")
+    >>> [[position for position, _ in piece] for piece in runs(cell, k=8)]
+    [[0, 1, 2, 3, 4], [12, 13, 14, 15, 16]]
     """
     texts = [t.text for t in tokens]
     cuts, depth = [0], 0
@@ -422,10 +468,31 @@ def runs(tokens: Sequence[Token], k: int = K) -> list[list[tuple[int, int]]]:
 def template_path(assignment_id: str, chapters: Path = course.CHAPTERS) -> Path:
     """The released student notebook of an assignment, ``chapters/<id>/*_exercise.ipynb``.
 
+    Parameters
+    ----------
+    assignment_id : str
+        The assignment, e.g. ``01_sigmoid``.
+    chapters : Path
+        The folder of the chapters (default the course's).
+
+    Returns
+    -------
+    Path
+        The notebook students were given: what :class:`Template` removes.
+
     Raises
     ------
     SimilarityError
         If the assignment has no such notebook (an unknown assignment).
+
+    See Also
+    --------
+    autograder.course.CHAPTERS
+
+    Examples
+    --------
+    >>> template_path("01_sigmoid").name
+    'sigmoid_exercise.ipynb'
     """
     found = sorted((chapters / assignment_id).glob("*_exercise.ipynb"))
     if len(found) != 1:
@@ -445,6 +512,7 @@ class Template:
 
     @classmethod
     def load(cls, path: Path, k: int = K) -> Template:
+        """Read the released notebook at ``path``: its locked cells, cells and runs of ``k``."""
         notebook = read_notebook(path)
         locked, cells, grams = set(), set(), set()
         for cell in notebook["cells"]:
@@ -510,7 +578,34 @@ def fingerprint_submission(
     k: int = K,
     window: int = WINDOW,
 ) -> Submission:
-    """A student's own cells fingerprinted, the template's runs marked as boilerplate."""
+    """A student's own cells fingerprinted, the template's runs marked as boilerplate.
+
+    Parameters
+    ----------
+    student : str
+        The student's id.
+    cells : list of OwnCell
+        Their own cells (:func:`own_code`).
+    template : Template or None
+        Runs it holds are neither fingerprinted nor counted (None: nothing removed).
+    k, window : int
+        Tokens per run, and the winnowing window.
+
+    Returns
+    -------
+    Submission
+        Ready for :func:`compare`.
+
+    See Also
+    --------
+    fingerprints, own_code
+
+    Examples
+    --------
+    >>> cells = own_code({"cells": [{"cell_type": "code", "source": "y = x + 1"}]}, None)
+    >>> fingerprint_submission("ann", cells, None, k=3, window=1).own_tokens  # V = V + 1 ;
+    6
+    """
     submission = Submission(student, cells)
     boilerplate = template.grams if template is not None else frozenset()
     for number, cell in enumerate(cells):
@@ -539,8 +634,31 @@ def read_class(
 ) -> tuple[dict[str, Submission], list[Problem]]:
     """Every student's submission of ``submitted`` (nbgrader's layout), or why not.
 
-    A student is a folder of ``submitted`` (hidden folders and ``exclude`` left out);
-    their notebook is ``<student>/<assignment_id>/<notebook_name>``.
+    Parameters
+    ----------
+    submitted : Path
+        A student is a folder of it (hidden folders and ``exclude`` left out); their
+        notebook is ``<student>/<assignment_id>/<notebook_name>``.
+    assignment_id : str
+        The assignment.
+    template : Template or None
+        What to remove (None: nothing).
+    notebook_name : str
+        The released notebook's file name.
+    k, window : int
+        Tokens per run, and the winnowing window.
+    exclude : Path, optional
+        A folder of ``submitted`` that is no student.
+
+    Returns
+    -------
+    (dict, list)
+        The fingerprinted submissions by student, and a :class:`Problem` for each student
+        whose notebook is missing or unreadable: every student is in one or the other.
+
+    See Also
+    --------
+    rank
     """
     submissions, problems = {}, []
     for folder in sorted(p for p in submitted.iterdir() if p.is_dir()):
@@ -692,7 +810,8 @@ def rank(
     Examples
     --------
     >>> import tempfile, json
-    >>> root = Path(tempfile.mkdtemp())
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> root = Path(scratch.name)
     >>> for student in ("ann", "bob"):
     ...     folder = root / student / "01_sigmoid"
     ...     folder.mkdir(parents=True)
@@ -701,6 +820,7 @@ def rank(
     >>> result = rank(root, "01_sigmoid", k=4, window=1)
     >>> [(p.student_a, p.student_b, p.score) for p in result.pairs]
     [('ann', 'bob', 1.0)]
+    >>> scratch.cleanup()
     """
     if not 0 <= threshold <= 1:
         raise SimilarityError(f"the threshold is a score from 0 to 1, not {threshold}")
@@ -726,8 +846,21 @@ def rank(
 def similarity_csv(result: Similarity) -> str:
     """One row per pair, highest score first: the students, the score and the cells involved.
 
-    ``cells_a`` and ``cells_b`` list (``;``-separated) the cells of each student that hold
-    a shared passage.
+    Parameters
+    ----------
+    result : Similarity
+        What :func:`rank` returned.
+
+    Returns
+    -------
+    str
+        CSV with the columns ``student_a``, ``student_b``, ``score`` (4 decimals),
+        ``above_threshold`` (``yes`` or ``no``), ``shared_tokens``, and ``cells_a`` and
+        ``cells_b``: the cells of each student holding a shared passage (``; ``-separated).
+
+    See Also
+    --------
+    similarity_html, write_reports
     """
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
@@ -772,8 +905,31 @@ def _highlighted(source: str, spans: list[tuple[int, int]]) -> str:
 def histogram_svg(scores: Sequence[float], threshold: float, bins: int = 20) -> str:
     """A histogram of pair scores from 0 to 1, the threshold drawn as a red line.
 
-    Every non-empty bin is at least two pixels tall and shows its count, so that one
-    pair among thousands is still seen.
+    Parameters
+    ----------
+    scores : sequence of float
+        Every pair's score.
+    threshold : float
+        Where the dashed line stands.
+    bins : int
+        Bins of equal width from 0 to 1 (1 falls in the last).
+
+    Returns
+    -------
+    str
+        An SVG image, drawn by hand as the grading report's are (no matplotlib).  Every
+        non-empty bin is at least two pixels tall and shows its count, so that one pair
+        among thousands is still seen.
+
+    See Also
+    --------
+    autograder.report.score_chart_svg
+
+    Examples
+    --------
+    >>> svg = histogram_svg([0.1, 0.12, 0.95], 0.8)
+    >>> svg.count("class='bin'"), "threshold 0.8" in svg
+    (20, True)
     """
     counts = [0] * bins
     for score in scores:
@@ -838,7 +994,22 @@ HOW_TO_READ = (
 
 def similarity_html(result: Similarity) -> str:
     """The report: how to read it, the histogram, the flagged pairs side by side, and who
-    was not compared (with the reason)."""
+    was not compared (with the reason).
+
+    Parameters
+    ----------
+    result : Similarity
+        What :func:`rank` returned.
+
+    Returns
+    -------
+    str
+        A page without scripts; everything a student wrote is HTML-escaped.
+
+    See Also
+    --------
+    similarity_csv, histogram_svg, write_reports
+    """
     flagged = result.flagged
     parts = [
         f"<p>{len(result.submissions)} notebooks of <code>{_e(result.assignment)}</code> "
@@ -858,6 +1029,11 @@ def similarity_html(result: Similarity) -> str:
             for p in result.problems
         ]
         parts.append("</table>")
+    if result.without_own_code:
+        parts.append(
+            f"<p>Compared, but nothing of their own beyond the template (every score 0): "
+            f"{_e(', '.join(result.without_own_code))}.</p>"
+        )
     scores = [p.score for p in result.pairs]
     svg = histogram_svg(scores, result.threshold)
     above = len(flagged)
@@ -894,10 +1070,26 @@ def similarity_html(result: Similarity) -> str:
 def write_reports(result: Similarity, out: Path) -> list[Path]:
     """Write ``similarity.csv`` and ``similarity.html`` into ``out`` (each atomically).
 
+    Parameters
+    ----------
+    result : Similarity
+        What :func:`rank` returned.
+    out : Path
+        The folder (made if missing).
+
     Returns
     -------
     list of Path
         The two files written.
+
+    Raises
+    ------
+    OSError
+        If ``out`` cannot be written.
+
+    See Also
+    --------
+    similarity_csv, similarity_html
     """
     paths = [out / "similarity.csv", out / "similarity.html"]
     write_atomic(paths[0], similarity_csv(result))

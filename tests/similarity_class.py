@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from helpers import set_student_id
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "01_sigmoid"
@@ -285,10 +286,7 @@ def notebook_for(student: str, answers: dict[str, list[str]], together: bool = F
         for c in notebook["cells"]
         if c["cell_type"] == "code"
     }
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "code" and source.lstrip().startswith("STUDENT_ID ="):
-            cell["source"] = f"STUDENT_ID = {student!r}"
+    set_student_id(notebook, student)
     if together:
         functions = [
             _function(name, EXERCISES[name][1], lines) for name, lines in reversed(answers.items())

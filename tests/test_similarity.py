@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import similarity_class as generated
-from helpers import assert_well_formed, autograder
+from helpers import assert_well_formed, autograder, set_student_id
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -321,3 +321,34 @@ def test_scores_do_not_depend_on_the_process(submitted, tmp_path):
         outputs.append((out / "similarity.csv").read_text())
     assert outputs[0] == outputs[1]
     shutil.rmtree(tmp_path / "1")
+
+
+def test_an_untouched_notebook_is_compared_and_said_to_hold_nothing_of_its_own(tmp_path):
+    root = tmp_path / "submitted"
+    untouched = json.loads(generated.TEMPLATE.read_text(encoding="utf-8"))
+    generated.write(root, "idle", set_student_id(untouched, "idle"))
+    generated.write(root, "busy", generated.partial("busy", "logit", ["return np.log(p)"]))
+    result = rank(root, ASSIGNMENT)
+    assert result.without_own_code == ["idle"]
+    assert [(p.student_a, p.student_b, p.score) for p in result.pairs] == [("busy", "idle", 0)]
+    from autograder.similarity import similarity_html
+
+    assert "nothing of their own beyond the template (every score 0): idle." in similarity_html(
+        result
+    )
+
+
+def test_the_output_folder_inside_the_submissions_is_no_student(submitted, tmp_path):
+    root = tmp_path / "submitted"
+    for student in ("honest000", "copier"):
+        shutil.copytree(submitted / student, root / student)
+    completed = autograder(
+        "similarity", str(root), "--assignment", ASSIGNMENT, "--out", str(root / "report")
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "compared 2 notebooks (1 pairs); 1 above 0.8; 0 not compared" in completed.stdout
+    assert (root / "report" / "similarity.csv").is_file()
+    again = autograder(
+        "similarity", str(root), "--assignment", ASSIGNMENT, "--out", str(root / "report")
+    )
+    assert "0 not compared" in again.stdout  # the report folder, now there, is not a student
