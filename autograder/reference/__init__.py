@@ -24,12 +24,20 @@ one submodule per part of the course, each of which imports only the ones before
 - :mod:`autograder.reference.exponential_family`: chapter 5, the categorical
   distribution as an exponential family;
 - :mod:`autograder.reference.softmax_regression`: chapter 6, the model, its loss and
-  gradient, a trainer and the digits.
+  gradient, a trainer and the digits;
+- :mod:`autograder.reference.practice`: chapter 7, calibration, temperature scaling,
+  minibatch SGD, Newton's method and one-vs-rest.
 """
 
-from autograder.reference import elementary, exponential_family, softmax_regression
+from autograder.reference import elementary, exponential_family, practice, softmax_regression
 from autograder.reference.elementary import *  # noqa: F403
 from autograder.reference.exponential_family import *  # noqa: F403
+from autograder.reference.practice import *  # noqa: F403
 from autograder.reference.softmax_regression import *  # noqa: F403
 
-__all__ = [*elementary.__all__, *exponential_family.__all__, *softmax_regression.__all__]
+__all__ = [
+    *elementary.__all__,
+    *exponential_family.__all__,
+    *softmax_regression.__all__,
+    *practice.__all__,
+]
