@@ -280,15 +280,24 @@ def test_a_hostile_notebook_forges_nothing_and_reads_nothing(question, grade):
 
 @AS_ROOT
 @pytest.mark.parametrize(
-    "content", [b"this is not JSON {", b"", None], ids=["corrupt", "empty", "missing"]
+    "content, status",
+    [
+        (b"this is not JSON {", "not-a-notebook"),
+        (b"", "corrupt-notebook"),
+        (b'{"hello": "world"}', "corrupt-notebook"),
+        (None, "missing"),
+    ],
+    ids=["corrupt", "empty", "json-not-a-notebook", "missing"],
 )
-def test_an_unreadable_notebook_is_not_gradable(question, grade, content):
+def test_an_unreadable_notebook_is_not_gradable(question, grade, content, status):
     job = lay_out(question, grade, content)
-    results, _ = run_entry_point(job)
+    results, completed = run_entry_point(job)
     assert results["gradable"] is False and "score" not in results
+    assert results["grading"]["status"] == status
     assert results["format_errors"] and all(isinstance(e, str) for e in results["format_errors"])
     word = "expected a notebook named" if content is None else "notebook"
     assert word in results["format_errors"][0]
+    assert completed.stdout.startswith("not gradable: ")
 
 
 @AS_ROOT
