@@ -743,7 +743,9 @@ def compare(a: Submission, b: Submission, k: int = K) -> Pair:
     --------
     rank : every pair of a class.
     """
-    shared = set(a.prints) & set(b.prints)
+    shared = a.prints.keys() & b.prints.keys()
+    if not shared:
+        return Pair(a.student, b.student, 0.0, 0, {}, {})
     covered_a, marks_a = _covered(a, shared, k)
     covered_b, marks_b = _covered(b, shared, k)
     total = a.own_tokens + b.own_tokens
@@ -753,8 +755,8 @@ def compare(a: Submission, b: Submission, k: int = K) -> Pair:
         b.student,
         round(score, 4),
         covered_a + covered_b,
-        _spans(a, marks_a) if shared else {},
-        _spans(b, marks_b) if shared else {},
+        _spans(a, marks_a),
+        _spans(b, marks_b),
     )
 
 
