@@ -93,7 +93,7 @@ def assert_passes(
     is the student's answer itself.  A per-student question's parameters come from the
     student nbgrader is grading (or, outside of nbgrader, the notebook's ``STUDENT_ID``).
     The message says which input failed, what was expected and what came back, and which
-    section to reread.
+    section to reread; for a per-student question, only that the answer is not right.
     """
     chosen = get_check(assignment, name)
     if chosen.per_student:
@@ -109,6 +109,10 @@ def assert_passes(
         else:
             problem = compare(case, got)
         if problem is not None:
+            if chosen.per_student:
+                # The student's own variant: what was expected would be the answer itself
+                # (feedback states it for the worked example only).
+                problem = "not the answer to your own question (its parameters are above it)"
             raise AssertionError(
                 f"{chosen.exercise}: {problem}\n"
                 f"  checked: {chosen.description}\n"

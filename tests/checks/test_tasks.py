@@ -59,8 +59,10 @@ def test_a_value_check_compares_the_answer_itself(monkeypatch):
     (case,) = untrained_loss_hidden.cases_for_student("alice")
     namespace = {"STUDENT_ID": "alice"}
     assert_passes("x", "untrained_loss_hidden", float(case.expected), namespace)
-    with pytest.raises(AssertionError, match="your answer: expected"):
+    with pytest.raises(AssertionError, match="not the answer to your own question") as wrong:
         assert_passes("x", "untrained_loss_hidden", float(case.expected) + 1, namespace)
+    # nbgrader shows this message to the student: it must not hand them their answer.
+    assert f"{float(case.expected):.4g}"[:5] not in str(wrong.value)
     # Another student's right answer is wrong for alice (when their K differ).
     other = next(
         s
