@@ -352,3 +352,20 @@ def test_the_output_folder_inside_the_submissions_is_no_student(submitted, tmp_p
         "similarity", str(root), "--assignment", ASSIGNMENT, "--out", str(root / "report")
     )
     assert "0 not compared" in again.stdout  # the report folder, now there, is not a student
+
+
+def test_the_default_threshold_separates_a_generated_class_of_sixty(tmp_path):
+    """The calibration the module states, on its first class: every honest pair below the
+    threshold, every copy above it and above every honest pair."""
+    students, seed = generated.CALIBRATION[0]
+    copies = generated.calibration_class(tmp_path, students, seed)
+    result = rank(tmp_path, ASSIGNMENT)
+    copied = [p for p in result.pairs if {p.student_a, p.student_b} in copies]
+    honest = [
+        p.score
+        for p in result.pairs
+        if not (p.student_a.startswith("copier") or p.student_b.startswith("copier"))
+    ]
+    assert len(honest) == students * (students - 1) // 2 and len(copied) == generated.COPIES
+    assert max(honest) < DEFAULT_THRESHOLD < min(p.score for p in copied)
+    assert result.pairs[: generated.COPIES] == sorted(copied, key=result.pairs.index)
