@@ -160,20 +160,33 @@ def student_seed(student_id: str, question: str) -> list[int]:
     return [stable_hash(student_id), stable_hash(question)]
 
 
-def choice_judge(correct: str, options: Sequence[str]) -> Callable[[Any], Mismatch | None]:
-    """A judge for a multiple-choice answer: one of ``options``, the ``correct`` one."""
+@dataclass(frozen=True)
+class ChoiceJudge:
+    """A judge for a multiple-choice answer: one of ``options``, the ``correct`` one.
 
-    def judge(got: Any) -> Mismatch | None:
-        if not isinstance(got, str) or got.strip() not in options:
+    The right answer is data (``correct``), so that a test can ask which answer a student's
+    variant expects without calling the judge.
+    """
+
+    correct: str
+    options: tuple[str, ...]
+
+    def __call__(self, got: Any) -> Mismatch | None:
+        if not isinstance(got, str) or got.strip() not in self.options:
             shown = _describe(got)
             return Mismatch(
-                "shape", f"expected one of {', '.join(map(repr, options))}, got {shown}"
+                "shape", f"expected one of {', '.join(map(repr, self.options))}, got {shown}"
             )
-        if got.strip() != correct:
+        if got.strip() != self.correct:
             return Mismatch("values", f"{got.strip()!r} is not the right choice")
         return None
 
-    return judge
+
+def choice_judge(correct: str, options: Sequence[str]) -> ChoiceJudge:
+    """A judge for a multiple-choice answer: one of ``options``, the ``correct`` one."""
+    if correct not in options:
+        raise ValueError(f"the right choice {correct!r} is not one of {list(options)}")
+    return ChoiceJudge(correct, tuple(options))
 
 
 def elementwise_cases(
