@@ -155,17 +155,33 @@ FLAWED = {
         },
     },
     "05_exponential_family": {
-        # The textbook formula: exp(eta) overflows for eta > 709.78 (inf / inf = nan).
         "answers": {
+            # The textbook formula: exp(eta) overflows for eta > 709.78 (inf / inf = nan).
             "multinomial_mean_params": (
                 "def multinomial_mean_params(eta):\n"
                 "    e = np.exp(np.asarray(eta, dtype=float))\n"
                 "    total = 1 + np.sum(e, axis=-1, keepdims=True)\n"
                 "    return np.concatenate([e, np.ones_like(total)], axis=-1) / total"
-            )
+            ),
+            # The curvature as E[(v^T T)^2], the mean's square forgotten: right for the worked
+            # example (whose cell keeps the solution), wrong for the student's own phi and v.
+            "curvature": ("curvature = phi_mine[:-1] @ v_mine**2"),
+            # Only diag(phi) v: the term -phi (phi^T v) of the Hessian forgotten.
+            "multinomial_log_partition_hvp": (
+                "def multinomial_log_partition_hvp(eta, v):\n"
+                "    eta, v = np.asarray(eta, dtype=float), np.asarray(v, dtype=float)\n"
+                "    phi = np.exp(eta - multinomial_log_partition(eta)[..., None])\n"
+                "    return phi * v"
+            ),
         },
-        # No other exercise calls the student's mean parameters.
-        "losing": {"multinomial_mean_params_hidden"},
+        # The product computes phi without the student's (flawed) mean parameters, so that it
+        # loses its own cells only.
+        "losing": {
+            "multinomial_mean_params_hidden",
+            "curvature_hidden",
+            "multinomial_log_partition_hvp_visible",
+            "multinomial_log_partition_hvp_hidden",
+        },
     },
     "06_softmax_regression": {
         # The gradient forgets the L2 term; the fit follows it to a different optimum.
