@@ -1,4 +1,5 @@
-"""``python -m autograder``: grade a class, check one notebook, or build a Gradescope autograder.
+"""``python -m autograder``: grade a class, check one notebook, export the grader to Gradescope
+or PrairieLearn, or rank submissions by similarity.
 
 One module per verb in :mod:`autograder.cli`; each adds its sub-command to the
 parser and runs it.  Exit status: 0 when the verb completed (whatever the

@@ -1,10 +1,12 @@
-"""The verbs of ``python -m autograder``, one module each: ``grade``, ``check``, ``gradescope``.
+"""The verbs of ``python -m autograder``, one module each: ``grade``, ``check``, ``gradescope``,
+``prairielearn`` and ``similarity``.
 
 Each module has ``add_parser(subparsers)``, which declares the verb's options (their
 defaults taken from the library: ``Limits``, ``DEFAULT_JOBS``) and sets ``handler``,
 the function that carries it out and returns the exit status.  They parse arguments
 and print; the work is done by :mod:`autograder.class_grading`,
-:mod:`autograder.self_check` and :mod:`autograder.gradescope`, and none of them
+:mod:`autograder.self_check`, :mod:`autograder.gradescope`, :mod:`autograder.prairielearn`
+and :mod:`autograder.similarity`, and none of them
 imports the runner (a test checks).  This module holds the argument types they share.
 """
 
