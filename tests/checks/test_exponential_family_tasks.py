@@ -21,7 +21,7 @@ import pytest
 from autograder import reference as ref
 from autograder.checks import assert_passes, get_check
 from autograder.checks import exponential_family as checks
-from autograder.checks.core import student_seed
+from autograder.checks.core import mismatch, student_seed
 from autograder.course import CHAPTERS, SOLUTIONS
 
 ASSIGNMENT = "05_exponential_family"
@@ -126,6 +126,7 @@ def test_the_curvature_judge_catches_plausible_mistakes_without_revealing_the_va
     )
     weights, v = drawn["weights"], drawn["v"]
     right = curvature_exact(weights, v)
+    (case,) = get_check(ASSIGNMENT, "curvature_hidden").cases_for_student(student)
     assert_passes(ASSIGNMENT, "curvature_hidden", right.numerator / right.denominator, namespace)
     assert_passes(ASSIGNMENT, "curvature_hidden", np.float32(right), namespace)
     total = sum(weights)
@@ -143,13 +144,18 @@ def test_the_curvature_judge_catches_plausible_mistakes_without_revealing_the_va
     for why, answer in mistakes.items():
         if abs(float(answer) - float(right)) <= 1e-6 * float(right):
             continue  # this student's numbers happen to forgive the mistake
-        with pytest.raises(AssertionError, match="is not the curvature") as failure:
+        wrong = mismatch(case, float(answer))  # what the instructor's report says
+        assert "is not the curvature" in wrong.message
+        assert repr(float(right)) not in wrong.message, why
+        with pytest.raises(AssertionError, match="not the answer to your own question") as failure:
             assert_passes(ASSIGNMENT, "curvature_hidden", float(answer), namespace)
         assert repr(float(right)) not in str(failure.value), why
         caught += 1
     assert caught >= 2
     for answer in ([1.0, 2.0], "0.5", None):
-        with pytest.raises(AssertionError, match="expected one number"):
+        wrong = mismatch(case, answer)
+        assert wrong.kind == "shape" and "expected one number" in wrong.message
+        with pytest.raises(AssertionError):
             assert_passes(ASSIGNMENT, "curvature_hidden", answer, namespace)
     # The worked example says what was expected.
     with pytest.raises(AssertionError, match=r"expected 0\.6875, got 0\.75"):

@@ -16,7 +16,7 @@ import pytest
 from autograder import reference as ref
 from autograder.checks import assert_passes, get_check
 from autograder.checks import sigmoid as checks
-from autograder.checks.core import student_seed
+from autograder.checks.core import mismatch, student_seed
 
 FORMATS = {  # p, e_min, e_max of NumPy's binary formats
     np.float16: {"p": 11, "e_min": -14, "e_max": 15},
@@ -116,12 +116,18 @@ def test_a_students_own_thresholds_pass_and_plausible_mistakes_do_not():
         # float64's numbers from the chapter, whatever the format
         "off by more than 0.01": [-709.78, 36.74, -745.13],
     }
+    (case,) = get_check("01_sigmoid", "sigmoid_thresholds_hidden").cases_for_student(student)
     for message, answer in mistakes.items():
-        with pytest.raises(AssertionError, match=message) as failure:
+        wrong = mismatch(case, answer)  # what the instructor's report says
+        assert wrong.kind == "values" and message in wrong.message
+        assert f"{right[1]:.2f}" not in wrong.message, "the judge keeps the value"
+        with pytest.raises(AssertionError, match="not the answer to your own question") as failure:
             assert_passes("01_sigmoid", "sigmoid_thresholds_hidden", answer, namespace)
         assert f"{right[1]:.2f}" not in str(failure.value), "the feedback keeps the value"
-    for answer, message in [(right[:2], "three numbers"), ("7.6", "three numbers")]:
-        with pytest.raises(AssertionError, match=message):
+    for answer in (right[:2], "7.6"):
+        wrong = mismatch(case, answer)
+        assert wrong.kind == "shape" and "expected three numbers" in wrong.message
+        with pytest.raises(AssertionError):
             assert_passes("01_sigmoid", "sigmoid_thresholds_hidden", answer, namespace)
     # Another student's right answer is wrong here, unless they drew the same format.
     other, other_drawn = own_thresholds("bob-34")
