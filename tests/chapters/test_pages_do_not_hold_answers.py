@@ -35,7 +35,6 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-import jupytext
 import nbformat
 import pytest
 
@@ -135,10 +134,45 @@ def all_solution_snippets() -> dict[str, list[Snippet]]:
     return result
 
 
+#: The opening fence of a MyST code cell (executed by the book's build).
+CODE_CELL = re.compile(r"^(?P<fence>`{3,}|~{3,})\{code-cell\}")
+
+
 def page_code_cells(text: str) -> list[str]:
-    """The sources of the code cells of a MyST page."""
-    notebook = jupytext.reads(text, fmt="md:myst")
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    """The sources of the code cells of a MyST page, without the cells' options.
+
+    Parameters
+    ----------
+    text : str
+        The page, in MyST Markdown.
+
+    Returns
+    -------
+    list of str
+        The source of every ``{code-cell}``, in order; the options at its top (``:tags:``
+        lines, or a YAML block between ``---`` lines) are left out.  Plain code blocks
+        (```` ```python ````) are shown, not run, and are not code cells.
+    """
+    lines = text.splitlines()
+    cells, i = [], 0
+    while i < len(lines):
+        opening = CODE_CELL.match(lines[i])
+        i += 1
+        if not opening:
+            continue
+        fence = opening["fence"]
+        closing = re.compile(rf"^{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+        body = []
+        while i < len(lines) and not closing.match(lines[i]):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        if body and body[0].strip() == "---" and "---" in (line.strip() for line in body[1:]):
+            body = body[[line.strip() for line in body].index("---", 1) + 1 :]
+        while body and body[0].startswith(":"):
+            body.pop(0)
+        cells.append("\n".join(body).strip("\n"))
+    return cells
 
 
 # ---------------------------------------------------------------- comparing code
@@ -427,8 +461,12 @@ def test_snippets_are_the_regions_and_the_bodies_without_docstrings_or_markers()
 
 
 def test_page_code_cells_are_the_executed_cells_only():
-    page = myst_page("x = 1", "y = 2") + "```python\ndef shown_not_run(): ...\n```\n"
-    assert page_code_cells(page) == ["x = 1", "y = 2"]
+    page = myst_page(
+        "x = 1", ":tags: [hide-input]\n\ny = 2", "---\ntags: [remove-input]\n---\nz = 3"
+    )
+    page += "```python\ndef shown_not_run(): ...\n```\n"
+    page += "````{code-cell} ipython3\nprint('```')\n````\n"
+    assert page_code_cells(page) == ["x = 1", "y = 2", "z = 3", "print('```')"]
 
 
 def test_a_page_holding_a_solution_verbatim_is_caught():
