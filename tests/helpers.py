@@ -7,6 +7,7 @@ No test module imports another: what two of them share is here.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 #: The adversarial corpus (``tests/submissions/build_corpus.py`` writes it, and the next one).
 SUBMISSIONS = ROOT / "tests" / "submissions"
+#: What each notebook of the corpus scores, graded as the student its folder names.
+CORPUS_EXPECTED = json.loads((SUBMISSIONS / "expected.json").read_text())
 #: The submissions that go after the workers' view.
 HOSTILE = ROOT / "tests" / "hostile"
 #: What a clone of the course needs to grade and to check (not the tests, the book's build).
@@ -252,3 +255,15 @@ def set_student_id(notebook: dict, student: str) -> dict:
             line = f"STUDENT_ID = {student!r}" + (f"  #{comment}" if comment else "")
             cell["source"] = line + ("\n" + rest if rest else "")
     return notebook
+
+
+def corpus_submission(source: str, student: str, dest: Path) -> Path:
+    """Chapter 1's notebook of the corpus's ``source`` folder, answered as ``student`` (its
+    ``STUDENT_ID`` set), written to ``dest``: it then scores ``CORPUS_EXPECTED[source]``
+    when graded as ``student``."""
+    notebook = json.loads(
+        (SUBMISSIONS / source / "01_sigmoid" / "sigmoid_exercise.ipynb").read_text()
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(set_student_id(notebook, student)))
+    return dest

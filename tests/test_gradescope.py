@@ -11,8 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import SUBMISSIONS
+from helpers import CORPUS_EXPECTED, corpus_submission
 
+from autograder.checks import ASSIGNMENTS
 from autograder.gradescope import build_zip
 from autograder.runner import system
 
@@ -102,14 +103,15 @@ def test_the_zip_ships_the_modules_grading_imports_and_no_other(autograder_zip):
 
 
 def test_a_complete_submission(autograder_zip, tmp_path):
+    # Gradescope names the student by their email: the id their notebook answers as.
     results = gradescope_run(
         autograder_zip,
         tmp_path,
-        SUBMISSIONS / "complete" / "01_sigmoid" / NAME,
+        corpus_submission("complete", "ann@example.edu", tmp_path / "mine" / NAME),
         {"id": 123456, "users": [{"email": "ann@example.edu", "id": 7}]},
     )
-    assert results["score"] == 9
-    assert len(results["tests"]) == 6
+    assert results["score"] == CORPUS_EXPECTED["complete"]["score"]
+    assert len(results["tests"]) == len(ASSIGNMENTS["01_sigmoid"])
     for test in results["tests"]:
         assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
         assert test["score"] == test["max_score"]
@@ -121,9 +123,11 @@ def test_a_complete_submission(autograder_zip, tmp_path):
 
 def test_a_flawed_submission_gets_generic_hidden_messages(autograder_zip, tmp_path):
     results = gradescope_run(
-        autograder_zip, tmp_path, SUBMISSIONS / "textbook-sigmoid" / "01_sigmoid" / NAME
+        autograder_zip,
+        tmp_path,
+        corpus_submission("textbook-sigmoid", "student", tmp_path / "mine" / NAME),
     )
-    assert results["score"] == 5
+    assert results["score"] == CORPUS_EXPECTED["textbook-sigmoid"]["score"]
     hidden = next(t for t in results["tests"] if t["name"] == "sigmoid: sigmoid_hidden")
     assert hidden["score"] == 0
     assert "FloatingPointError" in hidden["output"] and "745" not in hidden["output"]
@@ -132,7 +136,8 @@ def test_a_flawed_submission_gets_generic_hidden_messages(autograder_zip, tmp_pa
 def test_student_code_cannot_read_the_solutions(autograder_zip, tmp_path):
     import nbformat
 
-    notebook = nbformat.read(SUBMISSIONS / "complete" / "01_sigmoid" / NAME, as_version=4)
+    mine = corpus_submission("complete", "student", tmp_path / "mine" / NAME)
+    notebook = nbformat.read(mine, as_version=4)
     root = tmp_path / "root"
     solutions = root / "source" / "solutions" / "01_sigmoid" / NAME
     notebook.cells.append(
@@ -141,7 +146,8 @@ def test_student_code_cannot_read_the_solutions(autograder_zip, tmp_path):
     planted = tmp_path / "submitted.ipynb"
     nbformat.write(notebook, planted)
     results = gradescope_run(autograder_zip, root, planted)
-    assert results["score"] == 9  # the answers are right; the peek failed
+    # The answers are right; the peek failed.
+    assert results["score"] == CORPUS_EXPECTED["complete"]["score"]
     output = results["output"]
     assert "PermissionError" in output or "FileNotFoundError" in output, output
     assert "BEGIN SOLUTION" not in json.dumps(results)

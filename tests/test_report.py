@@ -9,7 +9,7 @@ import os
 
 import nbformat
 import pytest
-from helpers import SUBMISSIONS, assert_well_formed
+from helpers import CORPUS_EXPECTED, SUBMISSIONS, assert_well_formed
 
 from autograder.grading import grade_submission, load_assignment, preload_modules
 from autograder.report import (
@@ -47,18 +47,18 @@ def graded(tmp_path_factory):
 def test_grades_csv(graded):
     assignment, results = graded
     rows = list(csv.DictReader(io.StringIO(grades_csv(results, [assignment]))))
+    exercises = list(dict.fromkeys(c.exercise for c in assignment.checks))
+    assert exercises[:3] == ["sigmoid", "sigmoid_grad", "logit"]
     assert list(rows[0]) == [
         "student_id",
         "assignment",
-        "sigmoid",
-        "sigmoid_grad",
-        "logit",
+        *exercises,
         "score",
         "max_score",
         "status",
     ]
     by_student = {row["student_id"]: row for row in rows}
-    assert by_student["complete"]["score"] == "9"
+    assert by_student["complete"]["score"] == str(CORPUS_EXPECTED["complete"]["score"])
     assert by_student["textbook-sigmoid"]["sigmoid"] == "1"
     assert by_student["not-a-notebook"]["status"] == "not-a-notebook"
     assert len(rows) == len(results)
@@ -71,7 +71,9 @@ def test_results_json(graded):
     assert document["statuses"]["ok"] >= 2
     check = document["submissions"][0]["checks"][0]
     assert {"name", "points", "passed", "message", "visibility"} <= set(check)
-    assert document["assignments"]["01_sigmoid"]["max_score"] == 9
+    assert document["assignments"]["01_sigmoid"]["max_score"] == sum(
+        c.points for c in assignment.checks
+    )
 
 
 def test_feedback_escapes_what_students_wrote_and_hides_hidden_inputs(graded):

@@ -12,9 +12,10 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from helpers import SUBMISSIONS, autograder
+from helpers import CORPUS_EXPECTED, SUBMISSIONS, autograder, corpus_submission
 
 from autograder import reference as ref
+from autograder.checks import ASSIGNMENTS
 from autograder.checks.core import check, elementwise_cases
 from autograder.grading import load_assignment
 from autograder.runner.pool import Limits, Sandbox
@@ -46,9 +47,7 @@ def test_usage_errors_exit_2(args, tmp_path):
 
 def make_class(root: Path, students: dict[str, str]) -> Path:
     for student, source in students.items():
-        folder = root / student / "01_sigmoid"
-        folder.mkdir(parents=True)
-        shutil.copy(SUBMISSIONS / source / "01_sigmoid" / NAME, folder / NAME)
+        corpus_submission(source, student, root / student / "01_sigmoid" / NAME)
     (root / "no-submission").mkdir()
     return root
 
@@ -67,8 +66,8 @@ def test_grade_a_class(tmp_path):
         r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
     }
     assert {s: (r["score"], r["status"]) for s, r in rows.items()} == {
-        "ann": ("9", "ok"),
-        "bob": ("5", "ok"),
+        "ann": (str(CORPUS_EXPECTED["complete"]["score"]), "ok"),
+        "bob": (str(CORPUS_EXPECTED["textbook-sigmoid"]["score"]), "ok"),
         "cyd": ("0", "ok"),
         "no-submission": ("0", "missing"),
     }
@@ -105,14 +104,16 @@ def test_check_explains_failures(tmp_path):
     assert "expected: -2.197224577336219 (float64)" in out
     assert "got:" in out and "hint: reread 'The inverse: the logit'" in out
     assert "sigmoid.html#sigmoid-logit" in out
-    assert "Visible checks: 2 of 3 points." in out
+    visible = sum(c.points for c in ASSIGNMENTS["01_sigmoid"] if c.visibility == "visible")
+    assert f"Visible checks: {visible - 1:g} of {visible:g} points." in out  # logit's point
 
 
 def test_check_passes_a_complete_notebook(tmp_path):
     shutil.copy(SUBMISSIONS / "complete" / "01_sigmoid" / NAME, tmp_path / NAME)
     completed = autograder("check", str(tmp_path / NAME))
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "Visible checks: 3 of 3 points." in completed.stdout
+    visible = sum(c.points for c in ASSIGNMENTS["01_sigmoid"] if c.visibility == "visible")
+    assert f"Visible checks: {visible:g} of {visible:g} points." in completed.stdout
 
 
 def test_check_finds_the_smallest_failing_element(tmp_path):
@@ -174,7 +175,10 @@ def test_a_grader_bug_costs_only_its_own_row(tmp_path, monkeypatch):
     rows = {
         r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
     }
-    assert (rows["ann"]["score"], rows["ann"]["status"]) == ("9", "ok")
+    assert (rows["ann"]["score"], rows["ann"]["status"]) == (
+        str(CORPUS_EXPECTED["complete"]["score"]),
+        "ok",
+    )
     assert (rows["bob"]["score"], rows["bob"]["status"]) == ("0", "grader-error")
     bob = next(
         s
