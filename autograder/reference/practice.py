@@ -737,14 +737,16 @@ def softmax_regression_newton(X, y, n_classes, l2=1e-3, n_iter=50, tol=1e-10):
     Notes
     -----
     Each step solves :math:`\nabla^2 L\, \mathbf p = -\nabla L` for the flattened parameters and
-    moves to :math:`\Theta + t\mathbf p`, halving :math:`t` from 1 until :math:`L` does not
-    rise (a damped Newton step).  The Hessian is singular along the common shift of the
-    biases, to which the gradient is orthogonal (the bias gradient sums to 0); adding the
-    outer product of that unit direction to the Hessian makes it invertible and leaves the
-    solution of the system unchanged.  Near the minimiser the convergence is quadratic: a
-    handful of steps reach rounding error, against hundreds of gradient steps.  Each step
-    costs :math:`O(N d^2 K^2)` to form the Hessian and :math:`O(d^3 K^3)` to solve with it,
-    so it fits problems with few parameters, such as the digits' :math:`65 \times 10`.
+    moves to :math:`\Theta + t\mathbf p`, halving :math:`t` from 1 until :math:`L` does not rise
+    by more than rounding error (a damped Newton step); it stops early when no step lowers
+    :math:`L`, which happens only once the gradient is rounding error.  The Hessian is singular
+    along the common shift of the biases, to which the gradient is orthogonal (the bias gradient
+    sums to 0); adding the outer product of that unit direction to the Hessian makes it
+    invertible and leaves the solution of the system unchanged.  Near the minimiser the
+    convergence is quadratic: a handful of steps reach rounding error, against hundreds of
+    gradient steps.  Each step costs :math:`O(N d^2 K^2)` to form the Hessian and :math:`O(d^3
+    K^3)` to solve with it, so it fits problems with few parameters, such as the digits'
+    :math:`65 \times 10`.
 
     References
     ----------
@@ -786,11 +788,13 @@ def softmax_regression_newton(X, y, n_classes, l2=1e-3, n_iter=50, tol=1e-10):
         H = softmax_regression_hessian(X, theta[:d], theta[d], l2) + np.outer(shift, shift)
         step = np.linalg.solve(H, -grad.ravel()).reshape(d + 1, n_classes)
         t = 1.0
-        while True:
-            candidate = loss(theta + t * step)
-            if candidate <= current or t < 1e-10:
-                break
+        # a rise within rounding error of L is no rise: near the minimiser L cannot resolve
+        # the decrease of a Newton step (about |grad|^2), and the step is still right
+        allowed = current + 4 * np.finfo(float).eps * abs(current)
+        while (candidate := loss(theta + t * step)) > allowed and t > 1e-10:
             t /= 2
+        if candidate > allowed:  # no step lowers L: the gradient is rounding error
+            break
         theta, current = theta + t * step, candidate
     return theta[:d].copy(), theta[d] - theta[d].mean()
 
@@ -882,11 +886,11 @@ def one_vs_rest_fit(X, y, n_classes, l2=1e-3, n_iter=50, tol=1e-10):
             H[d, d] += 1e-12
             step = np.linalg.solve(H, -grad)
             t = 1.0
-            while True:
-                candidate = loss(theta + t * step)
-                if candidate <= current or t < 1e-10:
-                    break
+            allowed = current + 4 * np.finfo(float).eps * abs(current)  # rounding is no rise
+            while (candidate := loss(theta + t * step)) > allowed and t > 1e-10:
                 t /= 2
+            if candidate > allowed:  # no step lowers the loss: the gradient is rounding error
+                break
             theta, current = theta + t * step, candidate
         columns.append(theta)
     theta = np.array(columns).T
