@@ -275,3 +275,73 @@ def test_standardize_uses_training_statistics_only():
 def test_bad_inputs_are_rejected_with_a_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ------------------------------------------------------------------------- choose_l2
+
+
+def scrambled_digits(seed, per_class, share):
+    """``per_class`` images of each digit (standardised), a ``share`` of their labels replaced
+    by a random digit, and the other images with their true labels."""
+    rng = np.random.default_rng(seed)
+    X, y = digits_data()
+    given = np.zeros(len(y), dtype=bool)
+    for k in range(10):
+        given[rng.permutation(np.flatnonzero(y == k))[:per_class]] = True
+    X_given, X_held = standardize(X[given], X[~given])
+    y_given = y[given].copy()
+    replaced = rng.random(len(y_given)) < share
+    y_given[replaced] = rng.integers(0, 10, size=int(replaced.sum()))
+    return X_given, y_given, X_held, y[~given]
+
+
+def test_choose_l2_is_the_lowest_validation_cross_entropy_of_the_grid():
+    X, y, _, _ = scrambled_digits(1, 20, 0.3)
+    chosen = ref.choose_l2(X, y)
+    assert chosen in ref.softmax_regression.L2_GRID
+    # The same choice written out: a random third (seed 0) held out, cross-entropy without
+    # the penalty, the smallest one.
+    order = np.random.default_rng(0).permutation(len(y))
+    held, kept = order[: round(len(y) / 3)], order[round(len(y) / 3) :]
+    losses = {
+        lam: softmax_regression_loss(
+            X[held],
+            y[held],
+            *softmax_regression_fit(X[kept], y[kept], 10, 0.25, 200, lam),
+        )
+        for lam in (0.0, 0.01, 0.1, 1.0)
+    }
+    assert chosen == min(losses, key=losses.get)
+    # A grid of one value leaves no choice; another seed may split otherwise, same grid.
+    assert ref.choose_l2(X, y, grid=[0.5]) == 0.5
+    assert ref.choose_l2(X, y, seed=3) in (0.0, 0.01, 0.1, 1.0)
+
+
+def test_choose_l2_wants_a_penalty_for_scrambled_labels_and_little_for_true_ones():
+    # The training loss would always prefer lambda = 0; the validation set does not.
+    X, y, X_held, y_held = scrambled_digits(0, 40, 0.3)
+    noisy = ref.choose_l2(X, y)
+    assert noisy >= 0.1
+
+    def held_out(lam):
+        W, b = softmax_regression_fit(X, y, 10, 0.25, 200, lam)
+        return np.mean(softmax_regression_predict(X_held, W, b) == y_held)
+
+    assert held_out(noisy) > held_out(0.0) + 0.03
+    X, y, _, _ = scrambled_digits(0, 60, 0.0)
+    assert ref.choose_l2(X, y) <= 0.01
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"validation_share": 0.0}, "validation_share"),
+        ({"validation_share": 1.0}, "validation_share"),
+        ({"grid": []}, "empty"),
+        ({"n_classes": 3}, "n_classes"),
+    ],
+)
+def test_choose_l2_rejects_bad_inputs(kwargs, message):
+    X, y, _, _ = scrambled_digits(0, 3, 0.0)
+    with pytest.raises(ValueError, match=message):
+        ref.choose_l2(X, y, **kwargs)
