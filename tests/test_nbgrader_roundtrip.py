@@ -199,6 +199,78 @@ FLAWED = {
             "softmax_regression_fit_visible",
         },
     },
+    "07_softmax_in_practice": {
+        "answers": {
+            # Bins numbered floor(c * B): a confidence on an edge lands one bin up, and a
+            # confidence of exactly 1 in no bin at all.
+            "expected_calibration_error": (
+                "def expected_calibration_error(q, labels, n_bins=15):\n"
+                "    q, labels = np.asarray(q, dtype=float), np.asarray(labels)\n"
+                "    confidence = q.max(axis=1)\n"
+                "    right = q.argmax(axis=1) == labels\n"
+                "    bins = np.floor(confidence * n_bins).astype(int)\n"
+                "    ece = 0.0\n"
+                "    for b in range(n_bins):\n"
+                "        inside = bins == b\n"
+                "        if inside.any():\n"
+                "            gap = abs(right[inside].mean() - confidence[inside].mean())\n"
+                "            ece += inside.mean() * gap\n"
+                "    return ece"
+            ),
+            # The derivative in gamma = 1 / tau: the chain rule's -1 / tau^2 is forgotten.
+            "temperature_nll_grad": (
+                "def temperature_nll_grad(logits, labels, tau):\n"
+                "    z, labels = np.asarray(logits, dtype=float), np.asarray(labels)\n"
+                "    q = softmax(z / tau)\n"
+                "    return np.mean(np.sum(q * z, axis=1) - z[np.arange(len(labels)), labels])"
+            ),
+            # The variance as E[z^2] - E[z]^2: right for small logits, all digits lost near 1e6.
+            "temperature_nll_curvature": (
+                "def temperature_nll_curvature(logits, labels, tau):\n"
+                "    z = np.asarray(logits, dtype=float)\n"
+                "    q = softmax(z / tau)\n"
+                "    return np.mean(np.sum(q * z**2, axis=1) - np.sum(q * z, axis=1) ** 2)"
+            ),
+            # The minimiser in gamma returned as if it were tau.
+            "fit_temperature": (
+                "def fit_temperature(logits, labels):\n"
+                "    z, labels = np.asarray(logits, dtype=float), np.asarray(labels)\n"
+                "    chosen = z[np.arange(len(labels)), labels]\n"
+                "    def slope(gamma):\n"
+                "        return np.mean(np.sum(softmax(gamma * z) * z, axis=1) - chosen)\n"
+                "    low, high = 0.0, 1.0\n"
+                "    while slope(high) < 0:\n"
+                "        low, high = high, 2 * high\n"
+                "    while high - low > 1e-13 * high:\n"
+                "        middle = 0.5 * (low + high)\n"
+                "        low, high = (middle, high) if slope(middle) < 0 else (low, middle)\n"
+                "    return 0.5 * (low + high)"
+            ),
+            # log((1 - kappa) / kappa): the smoothed target's kappa / K on the label forgotten
+            # (the worked example's cell keeps the solution).
+            "smoothing_gap": "smoothing_gap = np.log((1 - smoothing_mine) / smoothing_mine)",
+            # The penalty chosen on the training loss: always the smallest.
+            "choose_penalty": (
+                "def choose_penalty(X, y):\n"
+                "    scores = []\n"
+                "    for l2 in L2_GRID:\n"
+                "        W, b = fit_softmax_regression(X, y, 3, l2)\n"
+                "        scores.append(softmax_cross_entropy(X @ W + b, y))\n"
+                "    return L2_GRID[int(np.argmin(scores))]"
+            ),
+        },
+        "losing": {
+            "expected_calibration_error_visible",
+            "expected_calibration_error_hidden",
+            "temperature_nll_grad_visible",
+            "temperature_nll_grad_hidden",
+            "temperature_nll_curvature_hidden",
+            "fit_temperature_visible",
+            "fit_temperature_hidden",
+            "smoothing_gap_hidden",
+            "choose_penalty_hidden",
+        },
+    },
 }
 
 

@@ -15,6 +15,7 @@ from autograder.checks import (
     exponential_family,
     sigmoid,
     softmax,
+    softmax_in_practice,
     softmax_regression,
     softplus,
 )
@@ -56,6 +57,7 @@ ASSIGNMENTS: dict[str, list[Check]] = {
     cross_entropy.ASSIGNMENT: cross_entropy.CHECKS,
     exponential_family.ASSIGNMENT: exponential_family.CHECKS,
     softmax_regression.ASSIGNMENT: softmax_regression.CHECKS,
+    softmax_in_practice.ASSIGNMENT: softmax_in_practice.CHECKS,
 }
 
 

@@ -19,6 +19,7 @@ from sklearn.metrics import log_loss
 
 from autograder import reference as ref
 from autograder.reference import (
+    choose_penalty,
     expected_calibration_error,
     fit_temperature,
     one_vs_rest_fit,
@@ -453,3 +454,44 @@ def test_ece_planted_faults_are_caught():
     of_means = abs(np.mean(q.argmax(axis=1) == y) - np.mean(q.max(axis=1)))
     for fault in (unweighted, of_means):
         assert abs(fault - ece) > 1e-2
+
+
+def overfitting_problem(seed, spread, n=100, held_out=2000):
+    rng = np.random.default_rng(seed)
+    means = rng.normal(0.0, spread, size=(3, 30))
+
+    def draw(m):
+        y = rng.permutation(np.arange(m) % 3)
+        return means[y] + rng.normal(size=(m, 30)), y
+
+    return (*draw(n), *draw(held_out))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_choose_penalty_is_near_the_best_on_held_out_data_and_training_loss_is_not(seed):
+    X, y, X_out, y_out = overfitting_problem(seed, spread=0.15)
+    grid = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+    held_out = {}
+    for l2 in grid:
+        W, b = softmax_regression_newton(X, y, 3, l2=l2)
+        held_out[l2] = ref.softmax_cross_entropy(X_out @ W + b, y_out)
+    chosen = choose_penalty(X, y, grid)
+    assert chosen in grid
+    assert held_out[chosen] <= min(held_out.values()) + 0.15
+    # the planted fault: choosing on the training loss always takes the weakest penalty
+    training = {
+        l2: softmax_regression_loss(X, y, *softmax_regression_newton(X, y, 3, l2=l2), 0.0)
+        for l2 in grid
+    }
+    assert min(training, key=training.get) == 1e-4
+    assert held_out[1e-4] > min(held_out.values()) + 0.15
+
+
+def test_choose_penalty_refuses_bad_grids_and_tiny_data():
+    X, y, _, _ = overfitting_problem(3, 0.5, n=20, held_out=1)
+    with pytest.raises(ValueError, match="positive"):
+        choose_penalty(X, y, grid=(0.0, 1.0))
+    with pytest.raises(ValueError, match="positive"):
+        choose_penalty(X, y, grid=())
+    with pytest.raises(ValueError, match="at least 4"):
+        choose_penalty(X[:3], y[:3], n_classes=3)
