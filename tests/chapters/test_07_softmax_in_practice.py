@@ -493,6 +493,7 @@ def test_chapter_labels_header_figures_and_citations():
     ]:
         assert f"({label})=" in text, label
     assert "## Learning goals" in text and "## Summary" in text
+    assert "{doc}`softmax_in_practice_exercise`" in text
     assert len(re.findall(r":    caption:", text)) == 3
     assert len(re.findall(r":    alt:", text)) == 3
     assert "/work/" not in text and "/tmp/" not in text
