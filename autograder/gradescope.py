@@ -190,7 +190,8 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
 
 
 def summary_lines(result: SubmissionResult) -> list[str]:
-    """What a student reads first: the score and status, their cells' errors, what did not run."""
+    """What a student reads first: the score and status, their cells' errors, the notes
+    (what did not run, the id the per-student questions were graded for)."""
     score = f"{number(result.score)} / {number(result.max_score)}"
     summary = [f"Score {score}; status {result.status}."]
     if result.status != "ok":
@@ -199,5 +200,5 @@ def summary_lines(result: SubmissionResult) -> list[str]:
         error = cell.error
         if error and cell.origin == "student" and error.kind != "not-implemented":
             summary.append(f"Cell {cell.index} raised {error.message}")
-    summary += [f"Not run: {note}" for note in result.notes]
+    summary += [f"Note: {note}" for note in result.notes]
     return summary

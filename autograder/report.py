@@ -216,7 +216,7 @@ def feedback_html(result: SubmissionResult, assignment: Assignment) -> str:
         for cell in problems:
             parts.append(f"<p>Cell {cell.index}:</p><pre>{_e(cell.error.traceback)}</pre>")
     if result.notes:
-        parts.append("<h2>Not run when grading</h2><ul>")
+        parts.append("<h2>Notes on grading</h2><ul>")
         parts += [f"<li>{_e(note)}</li>" for note in result.notes]
         parts.append("</ul>")
     parts.append(

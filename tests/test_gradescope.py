@@ -162,3 +162,19 @@ def test_a_missing_notebook_still_gets_results(autograder_zip, tmp_path):
 def test_build_zip_refuses_unknown_assignments(tmp_path):
     with pytest.raises(KeyError):
         build_zip("99_nothing", tmp_path / "x.zip")
+
+
+def test_a_notebook_answered_as_another_student_is_told_so(autograder_zip, tmp_path):
+    results = gradescope_run(
+        autograder_zip,
+        tmp_path,
+        corpus_submission("complete", "bob@example.edu", tmp_path / "mine" / NAME),
+        {"id": 99, "users": [{"email": "ann@example.edu", "id": 7}]},
+    )
+    per_student = [c for c in ASSIGNMENTS["01_sigmoid"] if c.per_student]
+    assert per_student
+    assert results["score"] < CORPUS_EXPECTED["complete"]["score"]  # bob's answers, not ann's
+    assert (
+        "Note: the notebook's STUDENT_ID is 'bob@example.edu', but it was graded as "
+        "'ann@example.edu'" in results["output"]
+    )
