@@ -131,8 +131,9 @@ def reliability_curve(q, y, n_bins=10):
     -----
     The confidence of example :math:`n` is :math:`c_n = \max_k q_{nk}` and it is correct when
     :math:`\arg\max_k q_{nk} = y_n` (the first maximal class, as ``np.argmax`` picks it).
-    Bin :math:`b` holds the examples with :math:`c_n \in (\frac{b-1}{B}, \frac{b}{B}]` (the
-    first bin also holds 0), the rule of scikit-learn's ``calibration_curve`` with
+    With :math:`n_{\mathrm{bins}}` bins, bin :math:`b` holds the examples with
+    :math:`c_n \in (\frac{b-1}{n_{\mathrm{bins}}}, \frac{b}{n_{\mathrm{bins}}}]` (the first bin
+    also holds 0), the rule of scikit-learn's ``calibration_curve`` with
     ``strategy="uniform"``.  A calibrated classifier has accuracy equal to confidence in
     every bin: among the examples it gives confidence 0.8, 80% are right.
 
@@ -199,7 +200,10 @@ def expected_calibration_error(q, y, n_bins=15):
     With :math:`N_b` examples in bin :math:`b`, of mean confidence :math:`\bar c_b` and
     accuracy :math:`\bar a_b`,
 
-    .. math:: \mathrm{ECE} = \sum_{b=1}^{B} \frac{N_b}{N}\, \lvert \bar a_b - \bar c_b \rvert .
+    .. math::
+
+        \mathrm{ECE} = \sum_{b=1}^{n_{\mathrm{bins}}} \frac{N_b}{N}\,
+        \lvert \bar a_b - \bar c_b \rvert .
 
     Empty bins count 0.  It is 0 for a classifier that is calibrated on these examples, and
     it depends on the number of bins: it is a histogram estimate, biased upwards for few
