@@ -100,11 +100,14 @@ class Exercise:
 
 
 def wrong_answer(source: str) -> str:
-    """The answer with every function's body replaced by ``return zeros like the first arg``."""
+    """The answer with every function's body replaced by ``return zeros like the first arg``,
+    and every answer to a question (an assignment) by ``None``."""
     tree = ast.parse(source)
     lines = []
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.args.args:
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            lines.append(" = ".join(t.id for t in node.targets) + " = None")
+        elif isinstance(node, ast.FunctionDef) and node.args.args:
             first = node.args.args[0].arg
             arguments = ast.unparse(node.args)
             lines.append(
