@@ -1,11 +1,17 @@
-"""Checks for chapter 6, softmax regression: the model, its loss and gradient, and a trainer.
+"""Checks for chapter 6, softmax regression: the model, its loss and gradient, a trainer, a
+prediction (the biases a model learns from blank images) and a decision (the L2 penalty, chosen
+on a validation set the student splits off).
 
-The trainer is judged by what it achieves, not by its numbers: the grader computes the
-reference loss at the returned ``(W, b)``, and the accuracy of the returned model on digits the
-student's code never saw (a random split per seed, drawn here, in the grader's process).
+The trainer and the decision are judged by what they achieve, not by their numbers: the grader
+computes the reference loss at the returned ``(W, b)``, and the accuracy on digits the student's
+code never saw (a random split per seed, drawn here, in the grader's process) of the returned
+model, or of the model the chosen penalty gives.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import numpy as np
 
@@ -433,6 +439,240 @@ def softmax_regression_fit_accuracy_hidden(rng: np.random.Generator) -> list[Cas
     ]
 
 
+# ------------------------------------------ predict: the biases learned from blank images
+
+#: The worked example: K = 4 classes with 1, 2, 4 and 8 images, lambda = 0.1.
+BLANK_EXAMPLE = {"K": 4, "counts": [1, 2, 4, 8], "l2": 0.1}
+#: The prediction is right to 1e-6 relative (1e-9 absolute, for an entry that is 0).
+BLANK_RTOL, BLANK_ATOL = 1e-6, 1e-9
+
+
+def blank_parameters(rng: np.random.Generator) -> dict[str, Any]:
+    """One student's question: K classes (3 to 7), the number of images of each class (1 to
+    40) and the penalty lambda (which does not matter), as plain Python numbers. The notebook's
+    question cell draws them with the same calls, in the same order."""
+    n_classes = int(rng.integers(3, 8))
+    counts = rng.integers(1, 41, size=n_classes)
+    l2 = float(rng.choice([0.0, 0.001, 0.01, 0.1, 1.0]))
+    return {"K": n_classes, "counts": counts.tolist(), "l2": l2}
+
+
+def blank_answer(counts: list[int]) -> np.ndarray:
+    """The limit of gradient descent from W = 0, b = 0 when every feature is 0: W stays 0, the
+    gradient in b is softmax(b) - (class shares), so softmax(b) = n_k / N at the limit, and the
+    zero sum of b that gradient descent keeps fixes the constant: b_k = log n_k - mean log n."""
+    log_counts = np.log(np.asarray(counts, dtype=float))
+    return log_counts - log_counts.mean()
+
+
+def _blank_judge(parameters: dict[str, Any], expected: np.ndarray, reveal: bool):
+    counts = ", ".join(str(n) for n in parameters["counts"])
+    where = f"K = {parameters['K']} classes with ({counts}) images, lambda = {parameters['l2']}"
+
+    def judge(got: Any) -> Mismatch | None:
+        try:
+            value = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            wanted = f"an array of {len(expected)} numbers"
+            return Mismatch("shape", f"expected {wanted}, got {got!r:.60}")
+        if value.shape != expected.shape:
+            return Mismatch(
+                "shape", f"expected an array of shape {expected.shape}, got shape {value.shape}"
+            )
+        if np.allclose(value, expected, rtol=BLANK_RTOL, atol=BLANK_ATOL):
+            return None
+        if reveal:
+            return Mismatch("values", f"for {where}: expected {expected!r}, got {value!r}")
+        return Mismatch(
+            "values",
+            f"{np.array2string(value, precision=6)} is not the limit of b for your {where} "
+            f"(the question cell drew them from STUDENT_ID: was it set before the cell ran?)",
+        )
+
+    return judge
+
+
+@check(
+    exercise="blank_bias_example",
+    points=1,
+    visibility="visible",
+    section="softmax-regression-gradient",
+    kind="value",
+)
+def blank_bias_visible(rng: np.random.Generator) -> list[Case]:
+    """The worked example, ``blank_bias_example``: the biases b that gradient descent from
+    W = 0, b = 0 converges to on images whose features are all 0, for K = 4 classes with 1, 2,
+    4 and 8 images and lambda = 0.1: log 2 (-1.5, -0.5, 0.5, 1.5), to 1e-6 relative."""
+    expected = blank_answer(BLANK_EXAMPLE["counts"])
+    return [Case(args=(), expected=expected, judge=_blank_judge(BLANK_EXAMPLE, expected, True))]
+
+
+@check(
+    exercise="blank_bias",
+    points=2,
+    visibility="hidden",
+    section="softmax-regression-gradient",
+    kind="value",
+    per_student=True,
+    parameters=blank_parameters,
+)
+def blank_bias_hidden(rng: np.random.Generator) -> list[Case]:
+    """``blank_bias``, the same limit for the student's own K (3 to 7), numbers of images per
+    class (1 to 40) and lambda, drawn from their id: b_k = log n_k - (1/K) sum_j log n_j,
+    whatever lambda is, to 1e-6 relative. The feedback does not say the value."""
+    parameters = blank_parameters(rng)
+    expected = blank_answer(parameters["counts"])
+    return [Case(args=(), expected=expected, judge=_blank_judge(parameters, expected, False))]
+
+
+# ------------------------------------------ decide: the L2 penalty, on a validation set
+
+#: The penalties to choose among, and the trainer's settings (alpha = 0.25 is a descent
+#: step for every lambda of the grid on standardised digits: see the reference).
+L2_GRID = sr.L2_GRID
+CHOICE_SETTINGS = sr.CHOICE_SETTINGS
+#: The data given to ``choose_l2``: images per digit, and the share of their labels replaced
+#: by a random digit. The clean set wants little or no penalty; the scrambled one (a model
+#: without penalty learns the wrong labels) wants lambda = 0.1. The held-out images, the other
+#: 1797 - 10 per_class, keep their true labels. With 40% scrambled (not 30%, nor 40 images a
+#: digit) the validation cross-entropy of a third of the images tells lambda = 0.1 from its
+#: neighbours every time: with 30% it picked a penalty 5 points short in 1 seed of 300.
+CHOICE_DATA = {"clean": (60, 0.0), "scrambled": (50, 0.4)}
+#: The visible example: the scrambled data drawn with this seed.
+CHOICE_VISIBLE_SEED = 6
+#: How many points of held-out accuracy the chosen penalty may lose to the best of the grid.
+#: Measured with this check over seeds 0 to 299 (both data sets each): the notebook's rule (a
+#: random third as the validation set, the lowest validation cross-entropy; the solution and
+#: the reference) loses at most 0.6 points and passes every seed; with a quarter as the
+#: validation set it fails 1 seed in 300, by the validation accuracy 9% of the seeds (which is
+#: why the notebook asks for the cross-entropy). Choosing by the training accuracy (always
+#: lambda = 0) fails every seed (it loses at least 3.5 points on the scrambled set), always the
+#: largest lambda and always lambda = 0 every seed, always 0.01 96% of them; always 0.1, the
+#: best value for the scrambled set and 1.6 points short on the clean one on average, only 0.3%.
+CHOICE_TOLERANCE = 0.03
+
+
+def choice_data(rng: np.random.Generator, per_class: int, scrambled: float):
+    """``per_class`` random images of each digit, standardised with their own statistics, with
+    a share ``scrambled`` of their labels replaced by a random digit; and the other images,
+    standardised with the same statistics, with their true labels: ``X, y, X_held, y_held``.
+    NumPy only, so that grading does not import scikit-learn."""
+    X_all, y_all = sr.digits_data()
+    given = np.zeros(len(y_all), dtype=bool)
+    for k in range(10):
+        given[rng.permutation(np.flatnonzero(y_all == k))[:per_class]] = True
+    X, X_held = sr.standardize(X_all[given], X_all[~given])
+    y = y_all[given]
+    replaced = rng.random(len(y)) < scrambled
+    y[replaced] = rng.integers(0, 10, size=int(replaced.sum()))
+    return X, y, X_held, y_all[~given]
+
+
+def lean_fit(X, y, n_classes, learning_rate, n_epochs, l2):
+    """The steps of :func:`~autograder.reference.softmax_regression_fit`, without its checks
+    of the input and with the softmax written out: the grader trains eight models per
+    notebook, and this spares a third of their time. (A test compares the two.)"""
+    n = len(y)
+    rows = np.arange(n)
+    W = np.zeros((X.shape[1], n_classes))
+    b = np.zeros(n_classes)
+    for _ in range(n_epochs):
+        Z = X @ W + b
+        Q = np.exp(Z - Z.max(axis=1, keepdims=True))
+        Q /= Q.sum(axis=1, keepdims=True)
+        Q[rows, y] -= 1.0
+        G = Q / n  # (Q - Y) / N
+        W = W - learning_rate * (X.T @ G + l2 * W)
+        b = b - learning_rate * G.sum(axis=0)
+    return W, b
+
+
+def grid_accuracies(X, y, X_held, y_held) -> tuple[float, ...]:
+    """The held-out accuracy of the model each penalty of the grid gives, trained on all of
+    ``(X, y)`` by gradient descent with :data:`CHOICE_SETTINGS`."""
+    accuracies = []
+    for l2 in L2_GRID:
+        W, b = lean_fit(X, y, 10, l2=l2, **CHOICE_SETTINGS)
+        accuracies.append(float(np.mean(np.argmax(X_held @ W + b, axis=1) == y_held)))
+    return tuple(accuracies)
+
+
+@functools.cache
+def visible_choice() -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """The visible example's data and the held-out accuracies of the grid (the notebook shows
+    these numbers, not the held-out images)."""
+    X, y, X_held, y_held = choice_data(
+        np.random.default_rng(CHOICE_VISIBLE_SEED), *CHOICE_DATA["scrambled"]
+    )
+    return X, y, grid_accuracies(X, y, X_held, y_held)
+
+
+def _choice_judge(what: str, accuracies: tuple[float, ...], n_held: int):
+    best = max(accuracies)
+    best_l2 = L2_GRID[accuracies.index(best)]
+    grid = ", ".join(f"{value:g}" for value in L2_GRID)
+
+    def judge(got: Any) -> Mismatch | None:
+        try:
+            value = float(np.asarray(got, dtype=np.float64).reshape(()))
+        except (TypeError, ValueError):
+            return Mismatch("shape", f"{what}: expected one number of the grid, got {got!r:.60}")
+        matches = [i for i, l2 in enumerate(L2_GRID) if np.isclose(value, l2, rtol=1e-12, atol=0)]
+        if not matches:
+            return Mismatch("values", f"{what}: {value!r} is not one of the grid ({grid})")
+        accuracy = accuracies[matches[0]]
+        if accuracy >= best - CHOICE_TOLERANCE:
+            return None
+        return Mismatch(
+            "values",
+            f"{what}: you chose l2 = {value:g}; trained on all of X, y it classifies "
+            f"{accuracy:.1%} of {n_held} held-out images correctly, while l2 = {best_l2:g} gives "
+            f"{best:.1%}; at least {best - CHOICE_TOLERANCE:.1%} is required (the best of the "
+            f"grid minus {CHOICE_TOLERANCE * 100:g} points)",
+        )
+
+    return judge
+
+
+@check(
+    exercise="choose_l2",
+    points=1,
+    visibility="visible",
+    section="softmax-regression-validation",
+)
+def choose_l2_visible(rng: np.random.Generator) -> list[Case]:
+    """``choose_l2(X, y)`` on 500 digit images (50 of each digit), 40% of whose labels were
+    replaced by a random digit, returns a penalty of the grid (0, 0.01, 0.1, 1) whose model
+    classifies the other 1297 images at most 3 points less accurately than the best one."""
+    X, y, accuracies = visible_choice()
+    n_held = len(sr.digits_data()[1]) - len(y)
+    return [Case(args=(X, y), judge=_choice_judge("scrambled labels", accuracies, n_held))]
+
+
+@check(
+    exercise="choose_l2",
+    points=2,
+    visibility="hidden",
+    section="softmax-regression-validation",
+)
+def choose_l2_hidden(rng: np.random.Generator) -> list[Case]:
+    """``choose_l2`` on two random draws of the digits: 600 images with their true labels,
+    where little or no penalty is best, and 500 images 40% of whose labels were replaced by a
+    random digit, where lambda = 0.1 is. Each chosen penalty is judged by the held-out accuracy
+    (on the other images, true labels) of the model it gives, trained by the grader on all of
+    X, y: at most 3 points below the best of the grid. (Over 300 seeds, the notebook's rule
+    passed every one, losing at most 0.6 points; choosing by the training accuracy, or always
+    the largest or the smallest penalty, failed every one.)"""
+    cases = []
+    for per_class, scrambled in CHOICE_DATA.values():
+        X, y, X_held, y_held = choice_data(rng, per_class, scrambled)
+        accuracies = grid_accuracies(X, y, X_held, y_held)
+        label = "true labels" if scrambled == 0 else f"{scrambled:.0%} of the labels scrambled"
+        judge = _choice_judge(f"{len(y)} images, {label}", accuracies, len(y_held))
+        cases.append(Case(args=(X, y), judge=judge))
+    return cases
+
+
 CHECKS = [
     softmax_regression_predict_proba_visible,
     softmax_regression_predict_proba_hidden,
@@ -443,4 +683,8 @@ CHECKS = [
     softmax_regression_fit_visible,
     softmax_regression_fit_hidden,
     softmax_regression_fit_accuracy_hidden,
+    blank_bias_visible,
+    blank_bias_hidden,
+    choose_l2_visible,
+    choose_l2_hidden,
 ]
