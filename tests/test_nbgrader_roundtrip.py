@@ -184,19 +184,41 @@ FLAWED = {
         },
     },
     "06_softmax_regression": {
-        # The gradient forgets the L2 term; the fit follows it to a different optimum.
         "answers": {
+            # The textbook softmax inside the gradient: right for the logits of training, but
+            # exp overflows at logits near 1e3. (A gradient without the L2 term would make
+            # every penalty train the same model, and sink the decision's cells too.)
             "softmax_regression_grad": (
                 "def softmax_regression_grad(X, y, W, b, l2=0.0):\n"
                 "    X, y = np.asarray(X, dtype=float), np.asarray(y)\n"
-                "    G = (softmax(X @ W + b) - np.eye(np.shape(W)[1])[y]) / len(X)\n"
-                "    return X.T @ G, G.sum(axis=0)"
-            )
+                "    e = np.exp(X @ W + b)\n"
+                "    Q = e / e.sum(axis=1, keepdims=True)\n"
+                "    G = (Q - np.eye(np.shape(W)[1])[y]) / len(X)\n"
+                "    return X.T @ G + l2 * W, G.sum(axis=0)"
+            ),
+            # The biases as the log of the class shares: softmax(b) is right, but gradient
+            # descent keeps sum(b) = 0 (the worked example's cell keeps the solution).
+            "blank_bias": "blank_bias = np.log(counts_mine / counts_mine.sum())",
+            # The penalty chosen on the training accuracy: always the smallest, which learns
+            # the scrambled labels.
+            "choose_l2": (
+                "def choose_l2(X, y):\n"
+                "    order = np.random.default_rng(0).permutation(len(y))\n"
+                "    train = order[round(len(y) / 3) :]\n"
+                "    scores = []\n"
+                "    for lam in L2_GRID:\n"
+                "        W, b = softmax_regression_fit(\n"
+                "            X[train], y[train], 10, l2=lam, **CHOICE_SETTINGS\n"
+                "        )\n"
+                "        scores.append(np.mean(np.argmax(X[train] @ W + b, axis=1) == y[train]))\n"
+                "    return L2_GRID[int(np.argmax(scores))]"
+            ),
         },
         "losing": {
-            "softmax_regression_grad_visible",
             "softmax_regression_grad_hidden",
-            "softmax_regression_fit_visible",
+            "blank_bias_hidden",
+            "choose_l2_visible",
+            "choose_l2_hidden",
         },
     },
     "07_softmax_in_practice": {
