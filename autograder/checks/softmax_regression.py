@@ -348,11 +348,13 @@ def softmax_regression_grad_visible(rng: np.random.Generator) -> list[Case]:
 def softmax_regression_grad_hidden(rng: np.random.Generator) -> list[Case]:
     """``softmax_regression_grad`` against central differences of the loss (the mean's 1/N,
     the L2 term l2 * W, no penalty on b) and against the reference on random batches (several
-    l2, one example, logits up to about 1e3)."""
+    l2, one example, logits up to about 1e3, and logits near 800 in every row, where exp
+    overflows without the max-shift of the stable softmax, whatever the draw)."""
     X, y, W, b = _problem(rng, 9, 4, 5)
     X1, y1, W1, b1 = _problem(rng, 1, 3, 3)
     Xb, yb, Wb, bb = _problem(rng, 10, 3, 4, scale=300.0)
     Xc, yc, Wc, bc = _problem(rng, 12, 3, 4)
+    Xs, ys, Ws, bs = _problem(rng, 6, 3, 4)
     tolerance = {"rtol": 1e-9, "atol": 1e-13}
     l2 = float(rng.uniform(0.05, 1.0))
     return [
@@ -365,6 +367,8 @@ def softmax_regression_grad_hidden(rng: np.random.Generator) -> list[Case]:
         _case(sr.softmax_regression_grad, X, y, W, b, l2, **tolerance),
         _case(sr.softmax_regression_grad, X1, y1, W1, b1, 0.3, **tolerance),
         _case(sr.softmax_regression_grad, Xb, yb, Wb, bb, 0.01, **tolerance),
+        # Drawn last, so that the inputs of the cases above stay what they were.
+        _case(sr.softmax_regression_grad, Xs, ys, Ws, bs + 800.0, 0.1, **tolerance),
     ]
 
 

@@ -268,3 +268,25 @@ def test_the_graders_trainer_takes_the_references_steps(l2):
     if l2 > 0:
         wrong = ch6.lean_fit(X, y, 10, l2=0.0, **ch6.CHOICE_SETTINGS)
         assert not np.allclose(wrong[0], reference[0], rtol=1e-6)
+
+
+def unshifted_softmax_grad(X, y, W, b, l2=0.0):
+    """Planted: the gradient with the textbook softmax, exp(z) / sum exp(z)."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    e = np.exp(X @ W + b)
+    G = (e / e.sum(axis=1, keepdims=True) - np.eye(np.shape(W)[1])[y]) / len(X)
+    return X.T @ G + l2 * W, G.sum(axis=0)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_the_unshifted_softmax_fails_the_hidden_gradient_check_at_every_seed(seed):
+    # The round trip's flawed gradient: it must lose its cell whatever the grader's seed.
+    assert_passes(
+        ASSIGNMENT, "softmax_regression_grad_hidden", ref.softmax_regression_grad, seed=seed
+    )
+    with pytest.raises(AssertionError, match=r"FloatingPointError|overflow|invalid"):
+        assert_passes(
+            ASSIGNMENT, "softmax_regression_grad_hidden", unshifted_softmax_grad, seed=seed
+        )
+    # It passes the visible check: ordinary logits do not overflow.
+    assert_passes(ASSIGNMENT, "softmax_regression_grad_visible", unshifted_softmax_grad)
