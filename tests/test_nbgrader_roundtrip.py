@@ -2,10 +2,15 @@
 
 For each assignment: the student notebook filled in with the solutions gets
 full marks, the untouched student notebook gets 0, and a plausible flawed
-answer (the textbook formula) gets strictly between.
+answer to each task loses exactly its named cells; ``python -m autograder``, grading
+nbgrader's own ``submitted/`` folder, gives every check the points nbgrader gave its cell.
 """
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -348,3 +353,20 @@ def test_flawed_answer_scores_strictly_between(graded, assignment):
     assert {name for name, points in cells.items() if points == 0} == losing
     points = {check.name: check.points for check in ASSIGNMENTS[assignment]}
     assert score == sum(points.values()) - sum(points[name] for name in losing)
+
+
+def test_the_course_grader_agrees_with_nbgrader_check_by_check(graded, assignment, tmp_path):
+    """The same three submissions, nbgrader's own folder, graded by ``python -m autograder``:
+    every check's points equal nbgrader's for its cell, for every student."""
+    out = tmp_path / "out"
+    completed = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(graded.root / "submitted"),
+         "--out", str(out), "--assignment", assignment, "--seed", "2718"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    submissions = json.loads((out / "results.json").read_text())["submissions"]
+    ours = {s["student_id"]: {c["name"]: c["points"] for c in s["checks"]} for s in submissions}
+    assert sorted(ours) == ["complete", "flawed", "untouched"]
+    for student, points in ours.items():
+        assert points == graded.cell_scores(assignment, student), student
