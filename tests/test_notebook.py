@@ -8,6 +8,7 @@ import json
 import nbformat
 import pytest
 
+from autograder.checks import ASSIGNMENTS
 from autograder.course import SOLUTIONS
 from autograder.notebook import (
     NotebookProblem,
@@ -32,14 +33,29 @@ def student() -> dict:
     return json.loads(STUDENT_PATH.read_text())
 
 
+def grade_id(cell: dict) -> str | None:
+    return cell["metadata"].get("nbgrader", {}).get("grade_id")
+
+
+def untested_code_cells(notebook: dict) -> list[int]:
+    """The 1-based positions of the code cells that run when grading: all but test cells."""
+    return [
+        number
+        for number, cell in enumerate(notebook["cells"], start=1)
+        if cell["cell_type"] == "code" and not cell["metadata"].get("nbgrader", {}).get("grade")
+    ]
+
+
 def test_the_source_says_which_cells_are_tests(source):
-    assert source.test_ids == {
+    assert source.test_ids == {c.name for c in ASSIGNMENTS["01_sigmoid"]}
+    assert {
         f"{f}_{kind}"
         for f in ("sigmoid", "sigmoid_grad", "logit")
         for kind in ("visible", "hidden")
-    }
-    assert set(source.locked) == {"setup", "check_cell"}
-    assert source.imports == ("numpy", "sys")
+    } <= source.test_ids
+    # The set-up, the question drawn for each student, and the "check your work" cell.
+    assert set(source.locked) == {"setup", "sigmoid_thresholds_question", "check_cell"}
+    assert source.imports == ("hashlib", "numpy", "sys")
     assert source.tested_functions["sigmoid_grad_hidden"] == "sigmoid_grad"
 
 
@@ -67,12 +83,12 @@ def test_test_cells_are_skipped_whatever_the_student_metadata_says(source):
 
 def test_locked_cells_run_as_the_course_wrote_them(source):
     notebook = student()
-    setup = next(c for c in notebook["cells"] if c["metadata"]["nbgrader"]["grade_id"] == "setup")
+    setup = next(c for c in notebook["cells"] if grade_id(c) == "setup")
     setup["source"] = "np = None  # planted: the student edits a read-only cell"
     cells = code_cells(notebook, source)
     restored = next(c for c in cells if c.grade_id == "setup")
     assert restored.origin == "course"
-    assert restored.source.startswith("import numpy as np")
+    assert restored.source.startswith("import hashlib\n\nimport numpy as np")
 
 
 CAPSTONE = SOLUTIONS / "06_softmax_regression" / "softmax_regression_exercise.ipynb"
@@ -82,8 +98,9 @@ def test_the_capstone_demo_is_the_only_cell_marked_skip():
     capstone = SourceNotebook.load(CAPSTONE)
     assert capstone.skipped == {"digits_demo"}
     assert "digits_demo" not in capstone.locked
-    # Its imports (scikit-learn) need not be preloaded for grading.
-    assert not any(m.startswith("sklearn") for m in capstone.imports)
+    # What only the demo imports need not be preloaded for grading (the decision task's
+    # locked data cell loads the digits, so sklearn.datasets is).
+    assert not any(m.startswith("sklearn.model_selection") for m in capstone.imports)
     released = json.loads(
         (CAPSTONE.parents[2] / "chapters" / CAPSTONE.parent.name / CAPSTONE.name).read_text()
     )
@@ -98,7 +115,7 @@ def test_only_the_source_can_mark_a_cell_skip(tmp_path, source):
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":  # planted: the student marks every cell, setup included
             cell["metadata"]["autograder"] = {"skip": True}
-    assert [c.index for c in code_cells(notebook, source)] == [2, 4, 8, 12, 16]
+    assert [c.index for c in code_cells(notebook, source)] == untested_code_cells(student())
 
     marked = json.loads(SOURCE_PATH.read_text())
     for cell in marked["cells"]:
@@ -110,12 +127,15 @@ def test_only_the_source_can_mark_a_cell_skip(tmp_path, source):
     course = SourceNotebook.load(path)
     # Only a locked cell can be skipped: an answer cell always runs.
     assert course.skipped == {"setup"}
-    assert [c.grade_id for c in code_cells(student(), course)][:2] == ["sigmoid", "sigmoid_grad"]
+    # The student's id cell (not nbgrader's), then the answers: the set-up is skipped.
+    ran = [c.grade_id for c in code_cells(student(), course)]
+    assert ran[:3] == [None, "sigmoid", "sigmoid_grad"]
 
 
 def test_cells_keep_their_notebook_positions(source):
     cells = code_cells(student(), source)
-    assert [c.index for c in cells] == [2, 4, 8, 12, 16]
+    assert [c.index for c in cells] == untested_code_cells(student())
+    assert len(cells) == 10  # the id, the set-up, 5 answers, a question, a worked example, check
 
 
 @pytest.mark.parametrize(

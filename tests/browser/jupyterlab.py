@@ -139,6 +139,10 @@ def dismiss_dialogs(page) -> None:
         page.wait_for_timeout(200)
 
 
+#: The id the student types into the notebook's STUDENT_ID cell.
+STUDENT = "ada"
+
+
 def cell_with(page, text: str):
     """The notebook cell whose code holds ``text`` (exactly one)."""
     cells = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=text)
@@ -167,15 +171,19 @@ def work_through(page, lab: Lab, notebook: str, function: str, answer: str) -> S
     page.wait_for_selector(
         ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000, state="attached"
     )
-    # The set-up cell first (it imports NumPy and defines the visible tests' helper), as a
-    # student does on opening the notebook.
+    # As a student does on opening the notebook: their id into its cell, then the set-up cell
+    # (it imports NumPy and defines the visible tests' helper), which follows it.
     dismiss_dialogs(page)
-    setup = page.locator(".jp-Notebook .jp-CodeCell").first
-    setup.locator(".jp-InputArea").click()
-    page.keyboard.press("Shift+Enter")
+    id_cell = cell_with(page, "STUDENT_ID =")
+    id_cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(f"STUDENT_ID = {STUDENT!r}")
+    page.keyboard.press("Shift+Enter")  # runs the id; the set-up cell is selected next
+    page.keyboard.press("Shift+Enter")  # runs the set-up
+    setup = id_cell.locator("xpath=following-sibling::*[contains(@class, 'jp-CodeCell')][1]")
     prompt = setup.locator(".jp-InputPrompt")
     deadline = time.monotonic() + 60
-    while "[1]" not in prompt.inner_text() and time.monotonic() < deadline:
+    while "[2]" not in prompt.inner_text() and time.monotonic() < deadline:
         time.sleep(0.2)
     solution = cell_with(page, f"def {function}(")
     editor = solution.locator(".cm-content")
