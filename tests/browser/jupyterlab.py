@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -143,10 +144,13 @@ def dismiss_dialogs(page) -> None:
 STUDENT = "ada"
 
 
-def cell_with(page, text: str):
-    """The notebook cell whose code holds ``text`` (exactly one)."""
+def cell_with(page, text: str, timeout: float = 60.0):
+    """The notebook cell whose code holds ``text`` (exactly one), once its editor shows it:
+    on a cold start the cells exist before their text is rendered."""
     cells = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=text)
-    count = cells.count()
+    deadline = time.monotonic() + timeout
+    while (count := cells.count()) != 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
     if count != 1:
         raise AssertionError(f"expected one cell holding {text!r}, found {count}")
     return cells.first
@@ -161,6 +165,23 @@ def _output(cell, until: tuple[str, ...], timeout: float = 60.0) -> str:
             return text
         time.sleep(0.2)
     raise AssertionError(f"the cell's output never showed {until}: {text!r}")
+
+
+def run_cell(page, cell, timeout: float = 60.0) -> None:
+    """Run ``cell`` as a student does (click it, Shift+Enter) until its prompt shows its
+    execution count; on a cold start a dialog may swallow the first key press."""
+    prompt = cell.locator(".jp-InputPrompt")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dismiss_dialogs(page)
+        cell.locator(".jp-InputArea").click()
+        page.keyboard.press("Shift+Enter")
+        retry = time.monotonic() + 10
+        while time.monotonic() < min(retry, deadline):
+            if re.search(r"\[\d+\]", prompt.inner_text()):  # "[ ]" before, "[*]" running
+                return
+            time.sleep(0.2)
+    raise AssertionError(f"the cell did not run: its prompt shows {prompt.inner_text()!r}")
 
 
 def work_through(page, lab: Lab, notebook: str, function: str, answer: str) -> Session:
@@ -178,13 +199,10 @@ def work_through(page, lab: Lab, notebook: str, function: str, answer: str) -> S
     id_cell.locator(".cm-content").click()
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(f"STUDENT_ID = {STUDENT!r}")
-    page.keyboard.press("Shift+Enter")  # runs the id; the set-up cell is selected next
-    page.keyboard.press("Shift+Enter")  # runs the set-up
-    setup = id_cell.locator("xpath=following-sibling::*[contains(@class, 'jp-CodeCell')][1]")
-    prompt = setup.locator(".jp-InputPrompt")
-    deadline = time.monotonic() + 60
-    while "[2]" not in prompt.inner_text() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    run_cell(page, id_cell)
+    run_cell(
+        page, id_cell.locator("xpath=following-sibling::*[contains(@class, 'jp-CodeCell')][1]")
+    )
     solution = cell_with(page, f"def {function}(")
     editor = solution.locator(".cm-content")
     dismiss_dialogs(page)
