@@ -7,8 +7,10 @@ No test module imports another: what two of them share is here.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -267,3 +269,72 @@ def corpus_submission(source: str, student: str, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(set_student_id(notebook, student)))
     return dest
+
+
+# ------------------------------------------------- the pages: the test set used once
+
+
+def myst_code_cells(text):
+    """The page's code cells in order: ``(line, tags, source)``, line counted from 1."""
+    cells = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("```{code-cell}"):
+            j, tags = i + 1, set()
+            while j < len(lines) and lines[j].startswith(":"):
+                found = re.match(r":tags:\s*\[(.*)\]", lines[j])
+                if found:
+                    tags = {tag.strip(" '\"") for tag in found.group(1).split(",")}
+                j += 1
+            end = j
+            while not lines[end].startswith("```"):
+                end += 1
+            cells.append((i + 1, tags, "\n".join(lines[j:end])))
+            i = end
+        i += 1
+    return cells
+
+
+#: Names that contain "test" but do not reach the test images (numpy.testing is NumPy's).
+NOT_THE_TEST_SET = {"train_test_split", "test_size", "testing"}
+#: What loads the test images: the course's loader.
+TEST_LOADERS = {"load_digits_split"}
+
+
+def mentions_of_the_test_set(source):
+    """Where a cell's code reaches for the test set: a name with "test" in it (X_test,
+    y_test, X_test_raw, acc_test..., also inside f-strings, as attributes, arguments or
+    imports), the course's loader that returns it, or a string that is such a name (a
+    dictionary key such as history["test"])."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if re.fullmatch(r"\w*test\w*", node.value, re.IGNORECASE):
+                found.append(repr(node.value))
+            continue
+        name = {
+            ast.Name: lambda n: n.id,
+            ast.Attribute: lambda n: n.attr,
+            ast.alias: lambda n: n.name,
+            ast.arg: lambda n: n.arg,
+            ast.keyword: lambda n: n.arg,
+            ast.FunctionDef: lambda n: n.name,
+        }.get(type(node), lambda n: None)(node)
+        if name and (
+            name in TEST_LOADERS or ("test" in name.lower() and name not in NOT_THE_TEST_SET)
+        ):
+            found.append(name)
+    return found
+
+
+def peeks_before(text, evaluation):
+    """``(line, mentions)`` for every code cell of a page before its ``evaluation`` label (the
+    section where the test set is first opened) that mentions the test set."""
+    assert text.count(evaluation) == 1, "the evaluation section must be there, once"
+    evaluation_line = text[: text.index(evaluation)].count("\n") + 1
+    return [
+        (line, mentions_of_the_test_set(source))
+        for line, _, source in myst_code_cells(text)
+        if line < evaluation_line and mentions_of_the_test_set(source)
+    ]

@@ -7,7 +7,6 @@ come from 50-digit mpmath. The last group reads the page itself: the test set ap
 its last section, and the page keeps the book's conventions.
 """
 
-import ast
 import itertools
 import re
 from pathlib import Path
@@ -15,7 +14,13 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
-from helpers import central_difference_gradient, relative_error
+from helpers import (
+    central_difference_gradient,
+    mentions_of_the_test_set,
+    myst_code_cells,
+    peeks_before,
+    relative_error,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
@@ -369,68 +374,12 @@ def test_smoothing_lowers_confidence_and_loses_on_the_validation_set(selection, 
 # ---------------------------------------------------------------- the page itself
 
 
-def code_cells(text):
-    """The page's code cells in order: ``(line, tags, source)``, line counted from 1."""
-    cells = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].startswith("```{code-cell}"):
-            j, tags = i + 1, set()
-            while j < len(lines) and lines[j].startswith(":"):
-                found = re.match(r":tags:\s*\[(.*)\]", lines[j])
-                if found:
-                    tags = {tag.strip(" '\"") for tag in found.group(1).split(",")}
-                j += 1
-            end = j
-            while not lines[end].startswith("```"):
-                end += 1
-            cells.append((i + 1, tags, "\n".join(lines[j:end])))
-            i = end
-        i += 1
-    return cells
-
-
-#: Names that contain "test" but do not reach the test images.
-NOT_THE_TEST_SET = {"train_test_split", "test_size", "testing"}
-#: What loads the test images: the course's loader.
-TEST_LOADERS = {"load_digits_split"}
 #: The section where the test set may first appear.
 EVALUATION = "(practice-evaluation)="
 
 
-def mentions_of_the_test_set(source):
-    """Where a cell's code reaches for the test set: a name with "test" in it, the course's
-    loader, or a string that is such a name."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if re.fullmatch(r"\w*test\w*", node.value, re.IGNORECASE):
-                found.append(repr(node.value))
-            continue
-        name = {
-            ast.Name: lambda n: n.id,
-            ast.Attribute: lambda n: n.attr,
-            ast.alias: lambda n: n.name,
-            ast.arg: lambda n: n.arg,
-            ast.keyword: lambda n: n.arg,
-            ast.FunctionDef: lambda n: n.name,
-        }.get(type(node), lambda n: None)(node)
-        if name and (
-            name in TEST_LOADERS or ("test" in name.lower() and name not in NOT_THE_TEST_SET)
-        ):
-            found.append(name)
-    return found
-
-
 def peeks_before_evaluation(text):
-    assert text.count(EVALUATION) == 1, "the evaluation section must be there, once"
-    evaluation_line = text[: text.index(EVALUATION)].count("\n") + 1
-    return [
-        (line, mentions_of_the_test_set(source))
-        for line, _, source in code_cells(text)
-        if line < evaluation_line and mentions_of_the_test_set(source)
-    ]
+    return peeks_before(text, EVALUATION)
 
 
 def test_no_cell_before_the_evaluation_section_touches_the_test_set():
@@ -439,7 +388,7 @@ def test_no_cell_before_the_evaluation_section_touches_the_test_set():
     text = CHAPTER.read_text(encoding="utf-8")
     assert peeks_before_evaluation(text) == []
     after = text[text.index(EVALUATION) :]
-    assert any(mentions_of_the_test_set(source) for _, _, source in code_cells(after))
+    assert any(mentions_of_the_test_set(source) for _, _, source in myst_code_cells(after))
 
 
 def test_an_early_peek_is_caught():
@@ -464,7 +413,7 @@ def test_at_most_15_visible_assert_lines():
     text = CHAPTER.read_text(encoding="utf-8")
     visible = [
         line
-        for _, tags, source in code_cells(text)
+        for _, tags, source in myst_code_cells(text)
         if not tags & {"hide-input", "remove-input", "remove-cell"}
         for line in source.splitlines()
         if VISIBLE_ASSERT.search(line)
